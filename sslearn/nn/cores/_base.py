@@ -1,0 +1,68 @@
+"""The interface every SSM core implements, and the optimiser hint it attaches to parameters.
+
+A core holds ``channels`` independent single-input single-output linear state-space systems
+(one per feature, and one per direction when bidirectional) and knows four ways to apply them:
+
+- ``kernel(L, power)``: the convolution kernel ``K[m] = C Abar^m Bbar^{∘power}`` (real);
+- ``liquid_gain(power)``: ``C Bbar^{∘power}`` (the kernel's first tap, i.e. ``Abar := I``);
+- ``liquid_scan(u, v)``: the liquid recurrence
+  ``x_k = (Abar + diag(Bbar) v_k) x_{k-1} + Bbar u_k``, ``y_k = C x_k``;
+- ``step(state, drive, v, power)``: one step of the same recurrence for streaming.
+
+``Bbar^{∘q}`` is the element-wise power in the core's own state basis. The D skip, the
+squashing of the liquid input and the lagged products of inputs live in the layer.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
+
+
+def register_ssm_parameter(module: nn.Module, name: str, value: torch.Tensor) -> nn.Parameter:
+    """Register ``value`` as a parameter tagged for the SSM optimiser group (own lr, no decay)."""
+    param = nn.Parameter(value)
+    param._optim = dict(SSM_HINT)
+    module.register_parameter(name, param)
+    return param
+
+
+class SSMCore(nn.Module):
+    """Abstract base: ``channels`` SISO state-space systems of state size ``d_state``."""
+
+    channels: int
+    d_state: int
+
+    def discretize(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def kernel(self, length: int, power: int = 1) -> torch.Tensor:
+        """Real kernel of shape ``(channels, length)``: ``K[m] = C Abar^m Bbar^{∘power}``."""
+        raise NotImplementedError
+
+    def liquid_gain(self, power: int) -> torch.Tensor:
+        """Real gain of shape ``(channels,)``: ``C Bbar^{∘power}``."""
+        raise NotImplementedError
+
+    def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
+        """Run the recurrence over ``u`` of shape ``(B, channels, L)``; ``v=None`` is linear."""
+        raise NotImplementedError
+
+    def initial_state(self, batch_size: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def step(
+        self,
+        state: torch.Tensor,
+        drive: torch.Tensor,
+        v: torch.Tensor | None = None,
+        power: int = 1,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step ``x <- (Abar + diag(Bbar) v) x + Bbar^{∘power} drive``; returns ``(C x, x)``.
+
+        ``drive`` and ``v`` have shape ``(B, channels)``. Call inside ``torch.no_grad()`` or not;
+        the discretisation is recomputed each call (cheap for diagonal cores).
+        """
+        raise NotImplementedError

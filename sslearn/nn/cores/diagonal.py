@@ -1,0 +1,130 @@
+"""Diagonal state-space core (S4D): N/2 complex modes per channel, conjugate pairs implicit."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
+from sslearn.nn.hippo import diagonal_init
+from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan
+
+INITS = ("legs", "lin", "inv", "real")
+DISCRETIZATIONS = ("zoh", "bilinear")
+
+
+def vandermonde_kernel(weight: torch.Tensor, log_abar: torch.Tensor, length: int) -> torch.Tensor:
+    """``K[h, m] = 2 Re sum_n weight[h, n] exp(m log_abar[h, n])`` for ``m < length``.
+
+    Never materialises ``(H, N/2, L)``: positions are split into blocks of ``c ~ sqrt(L)``
+    steps, ``exp((m0 + j) log a) = exp(m0 log a) exp(j log a)``, so the memory is
+    ``O(H N (L / c + c))`` and both factors are exact exponentials (no error build-up).
+    """
+    block = max(1, math.isqrt(length - 1) + 1) if length > 1 else 1
+    n_blocks = -(-length // block)
+    offsets = torch.arange(block, device=log_abar.device, dtype=log_abar.real.dtype)
+    starts = torch.arange(n_blocks, device=log_abar.device, dtype=log_abar.real.dtype) * block
+    inner = torch.exp(log_abar[..., None] * offsets)  # (H, N2, c)
+    outer = weight[..., None] * torch.exp(log_abar[..., None] * starts)  # (H, N2, n_blocks)
+    kernel = torch.einsum("hnb,hnc->hbc", outer, inner)  # (H, n_blocks, c)
+    return 2 * kernel.real.reshape(weight.shape[0], -1)[:, :length]
+
+
+class DiagonalSSM(SSMCore):
+    """S4D core: ``A = diag(-exp(log_A_real) + i A_imag)``, complex ``B`` and ``C``.
+
+    Parameters
+    ----------
+    channels : int
+        Number of independent SISO systems.
+    d_state : int, default=64
+        Real state size N (even); N/2 complex modes are kept.
+    init : {"legs", "lin", "inv", "real"}, default="legs"
+    disc : {"zoh", "bilinear"}, default="zoh"
+    dt_min, dt_max : float
+        Step sizes are drawn log-uniformly in ``[dt_min, dt_max]``, one per channel.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        d_state: int = 64,
+        *,
+        init: str = "legs",
+        disc: str = "zoh",
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+    ) -> None:
+        super().__init__()
+        if disc not in DISCRETIZATIONS:
+            raise ValueError(f"unknown disc {disc!r}; use one of {DISCRETIZATIONS}")
+        if d_state < 2 or d_state % 2:
+            raise ValueError(f"d_state must be an even integer >= 2, got {d_state}")
+        self.channels, self.d_state, self.disc = channels, d_state, disc
+        A, B = diagonal_init(init, d_state)
+        half = d_state // 2
+        log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
+        C = torch.randn(channels, half, 2) * math.sqrt(0.5)
+        register_ssm_parameter(self, "log_dt", log_dt)
+        register_ssm_parameter(
+            self, "log_A_real", torch.log(-A.real).float().repeat(channels, 1).contiguous()
+        )
+        register_ssm_parameter(self, "A_imag", A.imag.float().repeat(channels, 1).contiguous())
+        B = torch.view_as_real(B.to(torch.complex64)).repeat(channels, 1, 1).contiguous()
+        register_ssm_parameter(self, "B", B)
+        self.C = torch.nn.Parameter(C)
+
+    # -- discretisation ------------------------------------------------------------------
+    def continuous(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(dt, A, B, C)``: dt ``(channels,)``, complex A, B, C ``(channels, N/2)``."""
+        A = torch.complex(-torch.exp(self.log_A_real).clamp(min=1e-4), self.A_imag)
+        return (
+            torch.exp(self.log_dt),
+            A,
+            torch.view_as_complex(self.B),
+            torch.view_as_complex(self.C),
+        )
+
+    def _discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(log_Abar, Abar, Bbar, C)``."""
+        dt, A, B, C = self.continuous()
+        dtA = dt[:, None] * A
+        if self.disc == "zoh":
+            log_abar = dtA
+            abar = torch.exp(dtA)
+            bbar = torch.expm1(dtA) / A * B
+        else:
+            abar = (1 + dtA / 2) / (1 - dtA / 2)
+            log_abar = torch.log(abar)
+            bbar = dt[:, None] * B / (1 - dtA / 2)
+        return log_abar, abar, bbar, C
+
+    def discretize(self) -> dict[str, torch.Tensor]:
+        _, abar, bbar, C = self._discrete()
+        return {"Abar": abar, "Bbar": bbar, "C": C}
+
+    # -- the four views ------------------------------------------------------------------
+    def kernel(self, length: int, power: int = 1) -> torch.Tensor:
+        log_abar, _, bbar, C = self._discrete()
+        return vandermonde_kernel(C * bbar**power, log_abar, length)
+
+    def liquid_gain(self, power: int) -> torch.Tensor:
+        _, _, bbar, C = self._discrete()
+        return 2 * (C * bbar**power).real.sum(-1)
+
+    def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
+        _, abar, bbar, C = self._discrete()
+        return liquid_scan(u, v, abar, bbar, C)
+
+    def initial_state(self, batch_size: int) -> torch.Tensor:
+        dtype = torch.complex128 if self.C.dtype == torch.float64 else torch.complex64
+        return torch.zeros(
+            batch_size, self.channels, self.d_state // 2, dtype=dtype, device=self.C.device
+        )
+
+    def step(self, state, drive, v=None, power=1):
+        _, abar, bbar, C = self._discrete()
+        multiplier = abar if v is None else cap_unit_modulus(abar + bbar * v[..., None])
+        state = multiplier * state + bbar**power * drive[..., None]
+        return 2 * (C * state).real.sum(-1), state

@@ -1,0 +1,136 @@
+"""The residual block, the network, masked normalisation and the optimiser groups."""
+
+import pytest
+import torch
+
+from sslearn.nn import LiquidS4Block, LiquidS4Network, param_groups
+from sslearn.nn.norm import MaskedBatchNorm
+
+
+def random_input(shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def padded_batch(lengths, channels=3, fill=5.0):
+    series = [random_input((channels, n), seed=20 + i) for i, n in enumerate(lengths)]
+    width = max(lengths)
+    batch = torch.stack(
+        [torch.nn.functional.pad(s, (0, width - s.shape[-1]), value=fill) for s in series]
+    )
+    return series, batch, torch.tensor(lengths)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+@pytest.mark.parametrize("liquid_kernel", [None, "pb", "kb", "exact"])
+def test_network_padding_invariance(liquid_kernel, norm, pooling):
+    torch.manual_seed(0)
+    net = (
+        LiquidS4Network(
+            3,
+            4,
+            d_model=8,
+            n_layers=2,
+            d_state=8,
+            norm=norm,
+            pooling=pooling,
+            liquid_kernel=liquid_kernel,
+            bidirectional=True,
+        )
+        .double()
+        .eval()
+    )
+    series, batch, lengths = padded_batch([12, 20, 7])
+    out = net(batch.double(), lengths)
+    assert out.shape == (3, 4)
+    for i, s in enumerate(series):
+        torch.testing.assert_close(out[i : i + 1], net(s[None].double()), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+@pytest.mark.parametrize("liquid_kernel", [None, "kb", "exact"])
+def test_network_step_equals_forward(liquid_kernel, pooling):
+    torch.manual_seed(1)
+    net = (
+        LiquidS4Network(
+            2,
+            3,
+            d_model=8,
+            n_layers=2,
+            d_state=8,
+            norm="batch",
+            pooling=pooling,
+            liquid_kernel=liquid_kernel,
+        )
+        .double()
+        .eval()
+    )
+    x = random_input((4, 2, 18)).double()
+    state = net.initial_state(4)
+    with torch.no_grad():
+        for t in range(x.shape[-1]):
+            out, state = net.step(x[:, :, t], state)
+            torch.testing.assert_close(out, net(x[:, :, : t + 1]), rtol=1e-9, atol=1e-10)
+
+
+def test_block_is_residual_and_trains():
+    torch.manual_seed(2)
+    block = LiquidS4Block(6, d_state=4, liquid_kernel="pb", dropout=0.1)
+    x = random_input((3, 6, 10)).requires_grad_()
+    y = block(x)
+    assert y.shape == x.shape
+    y.square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in block.parameters())
+    block.eval()
+    with torch.no_grad():
+        block.output_linear.weight.zero_()
+        block.output_linear.bias.zero_()
+        torch.testing.assert_close(block(x), x)
+
+
+def test_masked_batch_norm_ignores_padding():
+    torch.manual_seed(3)
+    norm = MaskedBatchNorm(3)
+    _, batch, lengths = padded_batch([5, 9], fill=1e3)
+    out = norm(batch, lengths)
+    valid = torch.cat([batch[0, :, :5], batch[1, :, :9]], dim=-1)  # (3, 14)
+    expected = (valid - valid.mean(-1, keepdim=True)) / torch.sqrt(
+        valid.var(-1, unbiased=False, keepdim=True) + norm.eps
+    )
+    torch.testing.assert_close(torch.cat([out[0, :, :5], out[1, :, :9]], -1), expected)
+    torch.testing.assert_close(norm.running_mean, 0.1 * valid.mean(-1))
+    plain = torch.nn.BatchNorm1d(3)
+    torch.testing.assert_close(MaskedBatchNorm(3)(batch), plain(batch))
+
+
+def test_param_groups_follow_the_hints():
+    net = LiquidS4Network(2, 2, d_model=4, n_layers=2, d_state=4)
+    groups = {g["name"]: g for g in param_groups(net, lr=1e-2, weight_decay=0.1, ssm_lr=1e-3)}
+    ssm_names = {
+        n for n, p in net.named_parameters() if any(p is q for q in groups["ssm"]["params"])
+    }
+    assert ssm_names == {
+        f"blocks.{i}.ssm.core.{k}"
+        for i in range(2)
+        for k in ("log_dt", "log_A_real", "A_imag", "B")
+    }
+    assert groups["ssm"]["lr"] == 1e-3 and groups["ssm"]["weight_decay"] == 0.0
+    assert groups["decay"]["weight_decay"] == 0.1
+    assert all(p.ndim >= 2 for p in groups["decay"]["params"])
+    total = sum(len(g["params"]) for g in groups.values())
+    assert total == len(list(net.parameters()))
+    torch.optim.AdamW(list(groups.values()))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"pooling": "max"}, "pooling"),
+        ({"norm": "group"}, "norm"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"n_layers": 0}, "n_layers"),
+    ],
+)
+def test_network_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        LiquidS4Network(2, 2, d_model=4, d_state=4, **kwargs)
