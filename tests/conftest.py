@@ -24,4 +24,3 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize(
             "device", ["cpu", pytest.param("cuda", marks=[CUDA, pytest.mark.cuda])]
         )
-

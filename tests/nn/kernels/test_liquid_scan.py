@@ -28,8 +28,9 @@ def make_system(channels, n_states, seed, device, scale_b=1.0):
         return torch.complex(re, im)
 
     decay = torch.rand(channels, n_states, generator=gen, dtype=torch.float64)
-    abar = (0.6 + 0.39 * decay) * torch.exp(1j * torch.randn(channels, n_states, generator=gen,
-                                                             dtype=torch.float64))
+    abar = (0.6 + 0.39 * decay) * torch.exp(
+        1j * torch.randn(channels, n_states, generator=gen, dtype=torch.float64)
+    )
     bbar = scale_b * 0.3 * randc(channels, n_states)
     c = randc(channels, n_states)
     return [t.to(device) for t in (abar, bbar, c)]
