@@ -63,7 +63,7 @@ def liquid_scan_fwd_kernel(
         tl.store(ckpt_ptr + base + n_states, xi, mask=mask)
         for j in range(0, CHUNK):
             k = c * CHUNK + j
-            ok = row_ok & (k < length)
+            ok = row_ok & (tl.zeros((BR,), dtype=tl.int32) + k < length)
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
             v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
@@ -107,7 +107,7 @@ def liquid_scan_bwd_kernel(
         tl.store(scratch + BR * BN, xi)
         for j in range(0, CHUNK):  # recompute the chunk's states
             k = c * CHUNK + j
-            ok = row_ok & (k < length)
+            ok = row_ok & (tl.zeros((BR,), dtype=tl.int32) + k < length)
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
             v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
@@ -121,8 +121,8 @@ def liquid_scan_bwd_kernel(
         for jj in range(0, CHUNK):  # adjoint, backwards through the chunk
             j = CHUNK - 1 - jj
             k = c * CHUNK + j
-            ok = row_ok & (k < length)
-            live = mask & (k < length)
+            ok = row_ok & (tl.zeros((BR,), dtype=tl.int32) + k < length)
+            live = mask & ok[:, None]
             slot = scratch + (j + 1) * 2 * BR * BN
             xr = tl.load(slot)
             xi = tl.load(slot + BR * BN)
