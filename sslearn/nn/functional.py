@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import torch
 
-
-def fft_length(length: int) -> int:
-    """FFT size for a linear (non-circular) causal convolution of two length-``L`` signals."""
-    return 2 * length
+from sslearn.nn.kernels.fftconv import causal_fft_conv
 
 
 def causal_conv(
@@ -22,14 +19,11 @@ def causal_conv(
     signals : list of tensors of shape (B, H, L)
     kernels : list of tensors of shape (H, L)
     length : int
-        L; the spectra of all pairs are summed before a single ``irfft``.
+        L.
     """
-    n = fft_length(length)
-    spectrum = None
-    for signal, kernel in zip(signals, kernels, strict=True):
-        term = torch.fft.rfft(signal, n=n) * torch.fft.rfft(kernel, n=n)
-        spectrum = term if spectrum is None else spectrum + term
-    return torch.fft.irfft(spectrum, n=n)[..., :length]
+    if len(signals) == 1:
+        return causal_fft_conv(signals[0][:, None], kernels[0][None])
+    return causal_fft_conv(torch.stack(signals, dim=1), torch.stack(kernels))
 
 
 def shift_right(x: torch.Tensor, steps: int) -> torch.Tensor:

@@ -224,3 +224,17 @@ def test_bad_arguments_are_named(kwargs, match):
         LiquidSSM(4, **kwargs)
     with pytest.raises(ValueError, match="d_model"):
         LiquidSSM(0)
+
+
+@pytest.mark.parametrize("n_signals", [1, 3])
+def test_fft_conv_matches_direct_sum_and_gradcheck(n_signals, device):
+    from sslearn.nn.kernels.fftconv import causal_fft_conv
+
+    signals = random_input((2, n_signals, 3, 9), device=device).requires_grad_()
+    kernels = random_input((n_signals, 3, 9), seed=4, device=device).requires_grad_()
+    direct = torch.zeros(2, 3, 9, dtype=torch.float64, device=device)
+    for t in range(9):
+        for j in range(t + 1):
+            direct[..., t] += (kernels[None, :, :, t - j] * signals[..., j]).sum(1)
+    torch.testing.assert_close(causal_fft_conv(signals, kernels), direct)
+    assert torch.autograd.gradcheck(causal_fft_conv, (signals, kernels))

@@ -14,6 +14,8 @@ the parameter gradients per row (summed over the batch by the caller).
 
 from __future__ import annotations
 
+import os
+
 import triton
 import triton.language as tl
 
@@ -170,8 +172,17 @@ def liquid_scan_bwd_kernel(
     tl.store(grad_ptr + 5 * plane + out, g_ci, mask=mask)
 
 
-def launch_config(n_rows: int, n_states: int) -> tuple[int, int, int]:
-    """(BR, BN, CHUNK): rows per program, padded state count, checkpoint interval."""
+def launch_config(n_rows: int, n_states: int) -> tuple[int, int, int, int]:
+    """(BR, BN, CHUNK, num_warps): rows per program, padded state count, checkpoint
+    interval and warps. One lane per complex state: a 2 x 32 tile fits one warp.
+
+    ``SSLEARN_SCAN_CONFIG="BR,CHUNK,WARPS"`` overrides the choice (for tuning sweeps).
+    """
     block_n = triton.next_power_of_2(max(n_states, 1))
+    override = os.environ.get("SSLEARN_SCAN_CONFIG")
+    if override:
+        block_r, chunk, warps = (int(v) for v in override.split(","))
+        return block_r, block_n, chunk, warps
     block_r = max(1, min(4, 64 // block_n))
-    return block_r, block_n, 16
+    warps = max(1, min(8, block_r * block_n // 64))
+    return block_r, block_n, 16, warps

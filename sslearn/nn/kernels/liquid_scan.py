@@ -47,7 +47,7 @@ class _LiquidScanTriton(torch.autograd.Function):
         batch, channels, length = u.shape
         n_states = abar.shape[-1]
         n_rows = batch * channels
-        block_r, block_n, chunk = kern.launch_config(n_rows, n_states)
+        block_r, block_n, chunk, warps = kern.launch_config(n_rows, n_states)
         n_chunks = -(-length // chunk)
         params = (*_split(abar), *_split(bbar), *_split(C))
         y = torch.empty_like(u)
@@ -55,10 +55,10 @@ class _LiquidScanTriton(torch.autograd.Function):
         grid = (-(-n_rows // block_r),)
         kern.liquid_scan_fwd_kernel[grid](
             u, v, y, ckpt, *params, n_rows, channels, length, n_states, n_chunks,
-            CHUNK=chunk, BR=block_r, BN=block_n,
+            CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
         )  # fmt: skip
         ctx.save_for_backward(u, v, ckpt, *params)
-        ctx.config = (block_r, block_n, chunk, n_chunks)
+        ctx.config = (block_r, block_n, chunk, n_chunks, warps)
         return y
 
     @staticmethod
@@ -66,7 +66,7 @@ class _LiquidScanTriton(torch.autograd.Function):
         from sslearn.nn.kernels import _liquid_triton as kern
 
         u, v, ckpt, *params = ctx.saved_tensors
-        block_r, block_n, chunk, n_chunks = ctx.config
+        block_r, block_n, chunk, n_chunks, warps = ctx.config
         batch, channels, length = u.shape
         n_states = params[0].shape[-1]
         n_rows = batch * channels
@@ -78,7 +78,7 @@ class _LiquidScanTriton(torch.autograd.Function):
         kern.liquid_scan_bwd_kernel[(n_programs,)](
             u, v, dy, ckpt, scratch, du, dv, grads, *params,
             n_rows, channels, length, n_states, n_chunks,
-            CHUNK=chunk, BR=block_r, BN=block_n,
+            CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
         )  # fmt: skip
         per_channel = grads.view(6, batch, channels, n_states).sum(1)
         g_abar = torch.complex(per_channel[0], per_channel[1])

@@ -1,0 +1,64 @@
+"""Shared timing helpers for the CUDA benchmarks: event timing, copy bandwidth, environment."""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+
+import torch
+
+
+def copy_bandwidth_tbs(n_bytes: int = 2**30, reps: int = 20) -> float:
+    """Device-to-device copy bandwidth in TB/s, counting bytes read plus bytes written."""
+    x = torch.empty(n_bytes // 4, device="cuda", dtype=torch.float32)
+    y = torch.empty_like(x)
+    for _ in range(3):
+        y.copy_(x)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    start.record()
+    for _ in range(reps):
+        y.copy_(x)
+    end.record()
+    torch.cuda.synchronize()
+    del x, y
+    return 2 * n_bytes * reps / (start.elapsed_time(end) / 1e3) / 1e12
+
+
+def median_ms(fn, reps: int = 25, warmup: int = 3) -> float:
+    """Median wall time of ``fn()`` in ms over ``reps`` runs, each timed with CUDA events."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def peak_mib(fn) -> float:
+    """Peak allocated CUDA memory of one ``fn()`` call, in MiB."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    fn()
+    torch.cuda.synchronize()
+    return (torch.cuda.max_memory_allocated() - base) / 2**20
+
+
+def environment() -> str:
+    triton = "absent"
+    if importlib.util.find_spec("triton") is not None:
+        import triton as _triton
+
+        triton = _triton.__version__
+    return (
+        f"GPU {torch.cuda.get_device_name()}, torch {torch.__version__}, triton {triton}, "
+        f"CUDA {torch.version.cuda}"
+    )
