@@ -9,21 +9,17 @@ import torch
 from sslearn.nn.kernels.fftconv import causal_fft_conv
 
 
-def causal_conv(
-    signals: list[torch.Tensor], kernels: list[torch.Tensor], length: int
-) -> torch.Tensor:
-    """``sum_i (kernels[i] * signals[i])[t]`` (causal, zero initial state), one inverse FFT.
+def causal_conv(signals: list[torch.Tensor], kernels: torch.Tensor) -> torch.Tensor:
+    """``sum_q (kernels[q] * signals[q])[t]`` (causal, zero initial state), one inverse FFT.
 
     Parameters
     ----------
-    signals : list of tensors of shape (B, H, L)
-    kernels : list of tensors of shape (H, L)
-    length : int
-        L.
+    signals : list of Q tensors of shape (B, H, L)
+    kernels : tensor of shape (Q, H, L)
     """
     if len(signals) == 1:
-        return causal_fft_conv(signals[0][:, None], kernels[0][None])
-    return causal_fft_conv(torch.stack(signals, dim=1), torch.stack(kernels))
+        return causal_fft_conv(signals[0][:, None], kernels)
+    return causal_fft_conv(torch.stack(signals, dim=1), kernels)
 
 
 def shift_right(x: torch.Tensor, steps: int) -> torch.Tensor:

@@ -163,17 +163,25 @@ class LiquidSSM(nn.Module):
 
     # -- convolutional / scan form ------------------------------------------------------
     def _causal(self, u: torch.Tensor) -> torch.Tensor:
-        """Causal liquid SSM (no D skip) for u of shape (B, H', L) on all core channels."""
+        """Causal liquid SSM with the D skip for u of shape (B, H', L) on all core channels.
+
+        In the convolutional modes D is folded into tap 0 of the forward-direction kernel
+        (``y = (K + D delta) * u``), which saves a pass over the data.
+        """
         length = u.shape[-1]
         if self.liquid_kernel == "exact":
-            return self.core.liquid_scan(u, torch.tanh(u))
-        signals, kernels = [u], [self.core.kernel(length)]
+            y = self.core.liquid_scan(u, torch.tanh(u))
+            return y + self._skip()[:, None] * u
+        powers = [1, *self.degrees] if self.liquid_kernel == "kb" else [1]
+        kernels = self.core.kernels(length, powers)  # (Q, H', L)
+        skip = torch.zeros_like(kernels[:, :, 0])  # (Q, H')
+        skip[0] = self._skip()
+        kernels = torch.cat([kernels[..., :1] + skip[..., None], kernels[..., 1:]], dim=-1)
+        signals = [u]
         if self.liquid_kernel == "kb":
             v = torch.tanh(u)
-            for q in self.degrees:
-                signals.append(lagged_products(u, v, q))
-                kernels.append(self.core.kernel(length, power=q))
-        y = causal_conv(signals, kernels, length)
+            signals += [lagged_products(u, v, q) for q in self.degrees]
+        y = causal_conv(signals, kernels)
         if self.liquid_kernel == "pb":
             v = torch.tanh(u)
             for q in self.degrees:
@@ -206,20 +214,29 @@ class LiquidSSM(nn.Module):
         with torch.autocast(device_type=u.device.type, enabled=False):
             dtype = torch.float64 if self.D.dtype == torch.float64 else torch.float32
             u = u.to(dtype)
-            valid = None
-            if lengths is not None:
-                valid = length_mask(lengths, u.shape[-1])[:, None, :]  # (B, 1, L)
-                u = u * valid
-            if self.bidirectional:
-                both = torch.cat([u, reverse_within_lengths(u, lengths)], dim=1)  # (B, 2H, L)
-                y_both = self._causal(both)
-                y = y_both[:, : self.d_model] + reverse_within_lengths(
-                    y_both[:, self.d_model :], lengths
-                )
-            else:
-                y = self._causal(u)
-            y = y + self.D[:, None] * u
-            return y if valid is None else y * valid
+            with self.core.reuse_discretization():
+                return self._forward(u, lengths)
+
+    def _forward(self, u: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        valid = None
+        if lengths is not None:
+            valid = length_mask(lengths, u.shape[-1])[:, None, :]  # (B, 1, L)
+            u = u * valid
+        if self.bidirectional:
+            both = torch.cat([u, reverse_within_lengths(u, lengths)], dim=1)  # (B, 2H, L)
+            y_both = self._causal(both)
+            y = y_both[:, : self.d_model] + reverse_within_lengths(
+                y_both[:, self.d_model :], lengths
+            )
+        else:
+            y = self._causal(u)
+        return y if valid is None else y * valid
+
+    def _skip(self) -> torch.Tensor:
+        """D per core channel: the backward direction of a bidirectional layer has none."""
+        if not self.bidirectional:
+            return self.D
+        return torch.cat([self.D, torch.zeros_like(self.D)])
 
     # -- recurrent form -----------------------------------------------------------------
     def initial_state(self, batch_size: int) -> dict[str, torch.Tensor | list[torch.Tensor]]:
@@ -242,6 +259,10 @@ class LiquidSSM(nn.Module):
         """
         if self.bidirectional:
             self.initial_state(0)  # raises the explanatory error
+        with self.core.reuse_discretization():
+            return self._step(u_t, state)
+
+    def _step(self, u_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         v_t = torch.tanh(u_t)
         exact = self.liquid_kernel == "exact"
         y, x = self.core.step(state["x"], u_t, v_t if exact else None)

@@ -15,6 +15,9 @@ squashing of the liquid input and the lagged products of inputs live in the laye
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+
 import torch
 from torch import nn
 
@@ -34,6 +37,33 @@ class SSMCore(nn.Module):
 
     channels: int
     d_state: int
+    _cache: dict | None = None
+
+    @contextlib.contextmanager
+    def reuse_discretization(self) -> Iterator[None]:
+        """Inside this block, values computed through :meth:`_cached` are computed once.
+
+        The layer wraps one forward pass (or one streaming step) in it, so the several
+        kernels and gains of a liquid layer share one discretisation (and one autograd
+        subgraph) instead of rebuilding it per use.
+        """
+        outer = self._cache
+        self._cache = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._cache = outer
+
+    def _cached(self, key: str, compute: Callable[[], object]):
+        if self._cache is None:
+            return compute()
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def kernels(self, length: int, powers: Sequence[int]) -> torch.Tensor:
+        """Stacked kernels of shape ``(len(powers), channels, length)``."""
+        return torch.stack([self.kernel(length, power=q) for q in powers])
 
     def discretize(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -15,10 +15,11 @@ DISCRETIZATIONS = ("zoh", "bilinear")
 
 
 def vandermonde_kernel(weight: torch.Tensor, log_abar: torch.Tensor, length: int) -> torch.Tensor:
-    """``K[h, m] = 2 Re sum_n weight[h, n] exp(m log_abar[h, n])`` for ``m < length``.
+    """``K[..., h, m] = 2 Re sum_n weight[..., h, n] exp(m log_abar[h, n])`` for ``m < length``.
 
-    Never materialises ``(H, N/2, L)``: positions are split into blocks of ``c ~ sqrt(L)``
-    steps, ``exp((m0 + j) log a) = exp(m0 log a) exp(j log a)``, so the memory is
+    ``weight`` may carry leading dimensions (several kernels over one set of modes). Never
+    materialises ``(H, N/2, L)``: positions are split into blocks of ``c ~ sqrt(L)`` steps,
+    ``exp((m0 + j) log a) = exp(m0 log a) exp(j log a)``, so the memory is
     ``O(H N (L / c + c))`` and both factors are exact exponentials (no error build-up).
     """
     block = max(1, math.isqrt(length - 1) + 1) if length > 1 else 1
@@ -26,9 +27,9 @@ def vandermonde_kernel(weight: torch.Tensor, log_abar: torch.Tensor, length: int
     offsets = torch.arange(block, device=log_abar.device, dtype=log_abar.real.dtype)
     starts = torch.arange(n_blocks, device=log_abar.device, dtype=log_abar.real.dtype) * block
     inner = torch.exp(log_abar[..., None] * offsets)  # (H, N2, c)
-    outer = weight[..., None] * torch.exp(log_abar[..., None] * starts)  # (H, N2, n_blocks)
-    kernel = torch.einsum("hnb,hnc->hbc", outer, inner)  # (H, n_blocks, c)
-    return 2 * kernel.real.reshape(weight.shape[0], -1)[:, :length]
+    outer = weight[..., None] * torch.exp(log_abar[..., None] * starts)  # (..., H, N2, n_blocks)
+    kernel = torch.einsum("...hnb,hnc->...hbc", outer, inner)  # (..., H, n_blocks, c)
+    return 2 * kernel.real.flatten(-2)[..., :length]
 
 
 class DiagonalSSM(SSMCore):
@@ -87,7 +88,10 @@ class DiagonalSSM(SSMCore):
         )
 
     def _discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(log_Abar, Abar, Bbar, C)``."""
+        """``(log_Abar, Abar, Bbar, C)`` (computed once inside :meth:`reuse_discretization`)."""
+        return self._cached("discrete", self._compute_discrete)
+
+    def _compute_discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         dt, A, B, C = self.continuous()
         dtA = dt[:, None] * A
         if self.disc == "zoh":
@@ -108,6 +112,11 @@ class DiagonalSSM(SSMCore):
     def kernel(self, length: int, power: int = 1) -> torch.Tensor:
         log_abar, _, bbar, C = self._discrete()
         return vandermonde_kernel(C * bbar**power, log_abar, length)
+
+    def kernels(self, length: int, powers) -> torch.Tensor:
+        log_abar, _, bbar, C = self._discrete()
+        weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
+        return vandermonde_kernel(weight, log_abar, length)
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()

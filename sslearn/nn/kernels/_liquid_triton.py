@@ -35,7 +35,9 @@ def _load_params(ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, off, mask):
 def _capped_multiplier(ar, ai, br, bi, v):
     pr = ar + br * v[:, None]
     pi = ai + bi * v[:, None]
-    inv = 1.0 / tl.maximum(tl.sqrt(pr * pr + pi * pi), 1.0)
+    modulus2 = pr * pr + pi * pi
+    # one rsqrt (a single special-function op) instead of sqrt + an IEEE division
+    inv = tl.where(modulus2 > 1.0, tl.math.rsqrt(tl.maximum(modulus2, 1.0)), 1.0)
     return pr * inv, pi * inv, inv
 
 
@@ -58,6 +60,9 @@ def liquid_scan_fwd_kernel(
     xi = tl.zeros((BR, BN), dtype=tl.float32)
     # checkpoint layout: (n_rows, n_chunks, 2, n_states) float32
     ckpt_off = rows[:, None] * (n_chunks * 2 * n_states) + states[None, :]
+    zero = tl.zeros((BR,), dtype=tl.int32)
+    u = tl.load(u_ptr + rows * length, mask=row_ok, other=0.0)
+    v = tl.load(v_ptr + rows * length, mask=row_ok, other=0.0)
     c = 0
     while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
         base = ckpt_off + c * 2 * n_states
@@ -65,15 +70,18 @@ def liquid_scan_fwd_kernel(
         tl.store(ckpt_ptr + base + n_states, xi, mask=mask)
         for j in range(0, CHUNK):
             k = c * CHUNK + j
-            ok = row_ok & (tl.zeros((BR,), dtype=tl.int32) + k < length)
-            u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
-            v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
+            ok = row_ok & (zero + k < length)
+            # prefetch step k + 1 so its load latency hides behind this step's arithmetic
+            ahead = row_ok & (zero + k + 1 < length)
+            u_next = tl.load(u_ptr + rows * length + k + 1, mask=ahead, other=0.0)
+            v_next = tl.load(v_ptr + rows * length + k + 1, mask=ahead, other=0.0)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
             new_r = a_r * xr - a_i * xi + br * u[:, None]
             xi = a_r * xi + a_i * xr + bi * u[:, None]
             xr = new_r
             y = 2.0 * tl.sum(cr * xr - ci * xi, axis=1)
             tl.store(y_ptr + rows * length + k, y, mask=ok)
+            u, v = u_next, v_next
         c += 1
 
 

@@ -17,7 +17,8 @@ class _CausalFFTConv(torch.autograd.Function):
         length = signals.shape[-1]
         n = 2 * length
         kernel_f = torch.fft.rfft(kernels, n=n)  # (Q, H, n/2+1)
-        spectrum = (torch.fft.rfft(signals, n=n) * kernel_f).sum(1)  # (B, H, n/2+1)
+        spectrum = torch.fft.rfft(signals, n=n) * kernel_f  # (B, Q, H, n/2+1)
+        spectrum = spectrum[:, 0] if spectrum.shape[1] == 1 else spectrum.sum(1)
         ctx.save_for_backward(signals, kernel_f)
         return torch.fft.irfft(spectrum, n=n)[..., :length]
 
