@@ -62,8 +62,9 @@ def main() -> None:
     torch.manual_seed(0)
     bandwidth = copy_bandwidth_tbs()
     lines = [f"{environment()}; copy bandwidth {bandwidth:.2f} TB/s", "",
-             "| BxHxNxL | layer | ms | peak MiB | x byte floor | x compute floor | "
-             "speed-up vs anchor |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| BxHxNxL | layer | ms (eager) | ms (CUDA graph) | peak MiB | x byte floor (graph) "
+             "| x compute floor (graph) | speed-up vs anchor (eager / graph vs eager anchor) |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     print(lines[0], flush=True)
     for batch, channels, n_state, length in SHAPES:
         u = torch.randn(batch, channels, length, device="cuda", requires_grad=True)
