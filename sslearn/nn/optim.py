@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from torch import nn
 
+from sslearn.nn.cores import ssm_parameters
+
 
 def param_groups(
     model: nn.Module, lr: float, weight_decay: float = 0.0, ssm_lr: float | None = None
 ) -> list[dict]:
     """Split ``model``'s trainable parameters into optimiser groups.
 
-    - SSM parameters (tagged ``_optim`` by the cores: step sizes, A, B, P): ``lr=ssm_lr``
+    - SSM parameters (registered by the cores with
+      :func:`~sslearn.nn.cores.register_ssm_parameter`: step sizes, A, B, P): ``lr=ssm_lr``
       (``lr`` when None) and no weight decay;
     - biases and normalisation weights (1-D tensors): ``lr`` and no weight decay;
     - everything else (C, D is 1-D so it is not decayed, linear weights): ``lr`` and
@@ -23,11 +26,11 @@ def param_groups(
         ``"name"`` key (``"ssm"``, ``"no_decay"``, ``"decay"``).
     """
     ssm, no_decay, decay = [], [], []
+    tagged = {id(param) for param in ssm_parameters(model)}
     for param in model.parameters():
         if not param.requires_grad:
             continue
-        hint = getattr(param, "_optim", None)
-        if hint is not None and hint.get("group") == "ssm":
+        if id(param) in tagged:
             ssm.append(param)
         elif param.ndim <= 1:
             no_decay.append(param)

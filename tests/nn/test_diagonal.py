@@ -1,11 +1,14 @@
 """The diagonal (S4D) core against closed-form discretisations and a naive Vandermonde sum."""
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
 import torch
 
+from sslearn.nn.cores import ssm_parameters
 from sslearn.nn.cores.diagonal import DiagonalSSM, vandermonde_kernel
 from sslearn.nn.hippo import diagonal_init, nplr_legs, transition
 
@@ -75,8 +78,16 @@ def test_inits_and_parameters_are_real_and_tagged():
     core = DiagonalSSM(4, 6, init="inv")
     for name, param in core.named_parameters():
         assert not param.is_complex(), name
-    tagged = {n for n, p in core.named_parameters() if getattr(p, "_optim", None)}
-    assert tagged == {"log_dt", "log_A_real", "A_imag", "B"}
+    tagged = {id(p) for p in ssm_parameters(core)}
+    assert {n for n, p in core.named_parameters() if id(p) in tagged} == {
+        "log_dt",
+        "log_A_real",
+        "A_imag",
+        "B",
+    }
+    copied = copy.deepcopy(core)  # the tag survives copies and pickles
+    assert len(ssm_parameters(copied)) == 4
+    assert len(ssm_parameters(pickle.loads(pickle.dumps(core)))) == 4
     dt = core.continuous()[0]
     assert torch.all((dt >= 1e-3 * (1 - 1e-6)) & (dt <= 1e-1 * (1 + 1e-6)))
     _, A, _, _ = core.continuous()

@@ -134,3 +134,16 @@ def test_param_groups_follow_the_hints():
 def test_network_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LiquidS4Network(2, 2, d_model=4, d_state=4, **kwargs)
+
+
+def test_param_groups_survive_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    net = LiquidS4Network(2, 2, d_model=4, n_layers=2, d_state=4)
+
+    def sizes(model):
+        return {g["name"]: len(g["params"]) for g in param_groups(model, 1e-2, 0.1, 1e-3)}
+
+    assert sizes(copy.deepcopy(net)) == sizes(net) == sizes(pickle.loads(pickle.dumps(net)))
+    assert sizes(net)["ssm"] == 8

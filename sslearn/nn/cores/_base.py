@@ -25,11 +25,25 @@ SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
 
 
 def register_ssm_parameter(module: nn.Module, name: str, value: torch.Tensor) -> nn.Parameter:
-    """Register ``value`` as a parameter tagged for the SSM optimiser group (own lr, no decay)."""
+    """Register ``value`` as a parameter of the SSM optimiser group (own lr, no decay).
+
+    The tag is kept on the module (``module._ssm_parameter_names``), not on the tensor, so it
+    survives ``copy.deepcopy``, pickling and ``load_state_dict``.
+    """
     param = nn.Parameter(value)
-    param._optim = dict(SSM_HINT)
     module.register_parameter(name, param)
+    names = module.__dict__.setdefault("_ssm_parameter_names", set())
+    names.add(name)
     return param
+
+
+def ssm_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The parameters registered with :func:`register_ssm_parameter` anywhere in ``model``."""
+    found = []
+    for module in model.modules():
+        for name in sorted(getattr(module, "_ssm_parameter_names", ())):
+            found.append(getattr(module, name))
+    return found
 
 
 class SSMCore(nn.Module):
