@@ -1,0 +1,441 @@
+"""What :class:`LiquidS4Classifier` and :class:`LiquidS4Regressor` share: hyper-parameters,
+their validation table, the fit / partial_fit / predict plumbing, pickling and plotting.
+
+The subclasses differ only in the override points: :meth:`~BaseLiquidS4._encode_targets`,
+:meth:`~BaseLiquidS4._n_outputs`, :meth:`~BaseLiquidS4._loss` and
+:meth:`~BaseLiquidS4._validation_score` (plus their public predict methods and score).
+"""
+
+from __future__ import annotations
+
+import io
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
+
+from sslearn._validation import validate_series
+from sslearn.data import ChannelScaler, Panel
+from sslearn.nn import LiquidS4Network
+from sslearn.nn.layer import INITS, LIQUID_KERNELS, SSMS
+from sslearn.training import (
+    PRECISIONS,
+    SCHEDULERS,
+    NonFiniteLossError,
+    SeriesSet,
+    TrainingConfig,
+    predict_outputs,
+    resolve_device,
+    resolve_precision,
+    seeded,
+    train,
+)
+
+# parameters that shape the network; warm_start refuses to continue if they changed
+ARCHITECTURE = (
+    "d_model",
+    "n_layers",
+    "d_state",
+    "ssm",
+    "liquid_kernel",
+    "liquid_degree",
+    "init",
+    "bidirectional",
+    "dropout",
+    "norm",
+    "pooling",
+)
+
+# series whose length is above this many network activations are predicted in smaller batches
+_PREDICT_ELEMENTS = 2**24
+
+
+class BaseLiquidS4(BaseEstimator):
+    """Shared machinery of the Liquid-S4 estimators (not meant to be used directly)."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "d_state": [Interval(Integral, 2, None, closed="left")],
+        "ssm": [StrOptions(set(SSMS))],
+        "liquid_kernel": [StrOptions({k for k in LIQUID_KERNELS if k is not None}), None],
+        "liquid_degree": [Interval(Integral, 2, None, closed="left")],
+        "init": [StrOptions({name for names in INITS.values() for name in names})],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "norm": [StrOptions({"layer", "batch"})],
+        "pooling": [StrOptions({"mean", "last"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "ssm_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "scheduler": [StrOptions(set(SCHEDULERS))],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "scale": ["boolean"],
+        "device": [str, torch.device],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # early_stopping="auto" holds out a validation split from this many training series on
+    _AUTO_EARLY_STOPPING_MIN_SAMPLES = 500
+
+    def __init__(
+        self,
+        *,
+        d_model=64,
+        n_layers=4,
+        d_state=64,
+        ssm="diag",
+        liquid_kernel="pb",
+        liquid_degree=2,
+        init="legs",
+        bidirectional=False,
+        dropout=0.0,
+        norm="layer",
+        pooling="mean",
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-2,
+        ssm_lr=1e-3,
+        weight_decay=0.01,
+        scheduler="cosine",
+        clip_grad_norm=1.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        scale=True,
+        device="auto",
+        precision="32",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.d_state = d_state
+        self.ssm = ssm
+        self.liquid_kernel = liquid_kernel
+        self.liquid_degree = liquid_degree
+        self.init = init
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.norm = norm
+        self.pooling = pooling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.ssm_lr = ssm_lr
+        self.weight_decay = weight_decay
+        self.scheduler = scheduler
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.scale = scale
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # -- override points -------------------------------------------------------------------
+    def _make_network(self, n_inputs: int, n_outputs: int) -> torch.nn.Module:
+        """The torch module to train: (B, n_inputs, L), lengths -> (B, n_outputs)."""
+        return LiquidS4Network(
+            n_inputs,
+            n_outputs,
+            d_model=self.d_model,
+            n_layers=self.n_layers,
+            norm=self.norm,
+            pooling=self.pooling,
+            dropout=float(self.dropout),
+            d_state=self.d_state,
+            ssm=self.ssm,
+            liquid_kernel=self.liquid_kernel,
+            liquid_degree=self.liquid_degree,
+            init=self.init,
+            bidirectional=bool(self.bidirectional),
+        )
+
+    def _encode_targets(self, y: Any, *, first: bool, classes: Any = None) -> np.ndarray:
+        """Validate ``y`` and return the network's targets; ``first``: learn the encoding."""
+        raise NotImplementedError
+
+    def _n_outputs(self) -> int:
+        """Size of the network's head (after :meth:`_encode_targets` has run)."""
+        raise NotImplementedError
+
+    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Per-series training loss of shape (B,)."""
+        raise NotImplementedError
+
+    def _validation_score(
+        self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Score on the validation split, higher is better (0-d tensor)."""
+        raise NotImplementedError
+
+    def _class_weights(self, targets: np.ndarray) -> np.ndarray | None:
+        """Per-series weights implied by ``class_weight`` (classifier only)."""
+        return None
+
+    def _stratify(self, targets: np.ndarray) -> np.ndarray | None:
+        """Labels to stratify the validation split by (classifier only)."""
+        return None
+
+    # -- fitting ---------------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the target "
+                "y is None."
+            )
+        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        min_samples = 1 if incremental else 2
+        panel, _ = validate_series(self, X, reset=first, min_samples=min_samples)
+        targets = self._encode_targets(y, first=first, classes=classes)
+        check_consistent_length(panel.lengths, targets)
+        weights = self._sample_weights(sample_weight, panel, targets, incremental=incremental)
+        if first:
+            self.n_channels_ = panel.n_channels
+            self.scaler_ = ChannelScaler().fit(panel) if self.scale else None
+            self._missing_indicator = panel.has_missing
+        elif panel.n_channels != self.n_channels_:
+            raise ValueError(
+                f"X has {panel.n_channels} channels, but {type(self).__name__} is expecting "
+                f"{self.n_channels_} channels as input."
+            )
+        data = self._series_set(panel, targets, weights)
+
+        device = resolve_device(self.device)
+        self.device_ = device
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        early = self._uses_early_stopping(len(data)) and not incremental
+        with seeded(seed, device) as generator:
+            if first:
+                self._start_network(data.values.shape[1])
+            else:
+                self._check_architecture()
+            train_set, valid_set = self._split(data, targets, seed, early)
+            self.network_.to(device)
+            try:
+                result = train(
+                    self.network_,
+                    self._loss,
+                    train_set.to(device),
+                    None if valid_set is None else valid_set.to(device),
+                    config=self._training_config(incremental, early),
+                    device=device,
+                    generator=generator,
+                    score_fn=self._validation_score,
+                    optimizer_state=self._optimizer_state,
+                    first_epoch=self.n_iter_ + 1,
+                )
+            except NonFiniteLossError as error:  # keep the finite epochs' record, then re-raise
+                self._record(error.result, early)
+                raise
+        self._record(result, early)
+        return self
+
+    def _uses_early_stopping(self, n_samples: int) -> bool:
+        if self.early_stopping == "auto":
+            return n_samples >= self._AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def _training_config(self, incremental: bool, early: bool) -> TrainingConfig:
+        return TrainingConfig(
+            max_epochs=1 if incremental else self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            ssm_lr=self.ssm_lr,
+            weight_decay=self.weight_decay,
+            scheduler="constant" if incremental else self.scheduler,
+            warmup_fraction=0.0 if incremental else 0.05,
+            clip_grad_norm=self.clip_grad_norm,
+            n_iter_no_change=None if incremental else self.n_iter_no_change,
+            tol=self.tol,
+            precision=self.precision,
+            verbose=self.verbose,
+        )
+
+    def _sample_weights(self, sample_weight, panel: Panel, targets: np.ndarray, *, incremental):
+        """Sample weights times class weights, scaled to mean 1 (None when neither is set)."""
+        weights = self._class_weights(targets)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, panel.lengths, dtype=np.float64, ensure_non_negative=True
+            )
+            weights = sample_weight if weights is None else weights * sample_weight
+        if weights is None:
+            return None
+        if not weights.any():
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return weights / weights.mean()
+
+    def _series_set(self, panel: Panel, targets=None, weights=None) -> SeriesSet:
+        """The network's inputs: scaled values (plus missingness channels) and lengths."""
+        if self.scaler_ is not None:
+            panel = self.scaler_.transform(panel)
+        values = panel.values
+        if self._missing_indicator:
+            values = np.concatenate([values, panel.missing.astype(np.float32)], axis=1)
+        return SeriesSet.from_numpy(values, panel.lengths, targets, weights)
+
+    def _start_network(self, n_inputs: int) -> None:
+        self.network_ = self._make_network(n_inputs, self._n_outputs())
+        self._architecture = {name: getattr(self, name) for name in ARCHITECTURE}
+        self._optimizer_state = None
+        self.history_ = []
+        self.n_iter_ = 0
+        self.best_validation_score_ = None
+        self.validation_scores_ = None
+
+    def _check_architecture(self) -> None:
+        changed = [n for n, v in self._architecture.items() if getattr(self, n) != v]
+        if changed:
+            raise ValueError(
+                f"warm_start / partial_fit continue training the fitted network, but "
+                f"{changed} changed since it was built; set warm_start=False to start over."
+            )
+
+    def _split(self, data: SeriesSet, targets: np.ndarray, seed: int, early: bool):
+        if not early:
+            return data, None
+        index = np.arange(len(data))
+        stratify = self._stratify(targets)
+        try:
+            train_index, valid_index = train_test_split(
+                index, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # a class too small to stratify: split at random
+            train_index, valid_index = train_test_split(
+                index, test_size=self.validation_fraction, random_state=seed
+            )
+        return data.subset(np.sort(train_index)), data.subset(np.sort(valid_index))
+
+    def _record(self, result, early: bool) -> None:
+        self.history_.extend(result.history)
+        self.n_iter_ += len(result.history)
+        if result.optimizer_state is not None:
+            self._optimizer_state = result.optimizer_state
+        self.loss_curve_ = [record["train_loss"] for record in self.history_]
+        self.stop_reason_ = result.stop_reason
+        if early:
+            self.validation_scores_ = [record["valid_score"] for record in result.history]
+            self.best_validation_score_ = result.best_valid_score
+
+    # -- prediction ------------------------------------------------------------------------
+    def _forward(self, X) -> np.ndarray:
+        """Validated ``X`` through the fitted network: float64 outputs (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        panel, _ = validate_series(self, X, reset=False)
+        data = self._series_set(panel)
+        device = resolve_device(self.device)
+        self.network_.to(device)
+        outputs = predict_outputs(
+            self.network_,
+            data,
+            device=device,
+            batch_size=self._predict_batch_size(data.values.shape[-1]),
+            precision=resolve_precision(self.precision, device),
+            dtype=self._inference_dtype(device),
+        )
+        return outputs.numpy().astype(np.float64)
+
+    def _inference_dtype(self, device: torch.device) -> torch.dtype:
+        """float64 on the CPU (batch-independent results), float32 elsewhere."""
+        return torch.float64 if device.type == "cpu" else torch.float32
+
+    def _predict_batch_size(self, n_timepoints: int) -> int:
+        """Series per inference batch: large, but bounded in activation memory."""
+        per_series = max(1, self.d_model * n_timepoints * (2 if self.bidirectional else 1))
+        return int(np.clip(_PREDICT_ELEMENTS // per_series, 1, max(self.batch_size, 1024)))
+
+    # -- persistence, tags, plots ----------------------------------------------------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        for key in ("network_", "_optimizer_state"):
+            if state.get(key) is not None:
+                buffer = io.BytesIO()
+                torch.save(state[key], buffer)
+                state[key] = _TorchBytes(buffer.getvalue())
+        return state
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            if isinstance(value, _TorchBytes):
+                state[key] = torch.load(
+                    io.BytesIO(value.data), map_location="cpu", weights_only=False
+                )
+        super().__setstate__(state)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def plot_history(self, ax=None):
+        """Plot the training loss (and validation loss and score) per epoch.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None. matplotlib is imported here only.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        check_is_fitted(self)
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        epochs = [record["epoch"] for record in self.history_]
+        ax.plot(epochs, self.loss_curve_, label="train loss")
+        if any("valid_loss" in record for record in self.history_):
+            valid = [record.get("valid_loss", np.nan) for record in self.history_]
+            ax.plot(epochs, valid, label="validation loss")
+            twin = ax.twinx()
+            score = [record.get("valid_score", np.nan) for record in self.history_]
+            twin.plot(epochs, score, color="tab:green", linestyle="--", label="validation score")
+            twin.set_ylabel("validation score")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(loc="upper right")
+        return ax
+
+
+class _TorchBytes:
+    """A torch object serialised by :meth:`BaseLiquidS4.__getstate__` (device independent)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __getstate__(self):
+        return self.data
+
+    def __setstate__(self, data):
+        self.data = data

@@ -1,0 +1,287 @@
+"""``LiquidS4Classifier``: time-series classification with a Liquid-S4 network."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+from sslearn._base import BaseLiquidS4
+from sslearn._docs import DOC_ATTRIBUTES, DOC_PARAMETERS
+
+
+class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
+    __doc__ = (
+        """Time-series classifier built on a Liquid-S4 state-space network.
+
+    Series go through a linear encoder, ``n_layers`` residual Liquid-S4 blocks, masked
+    pooling over time and a linear head trained with (weighted) cross-entropy. Accepts
+    univariate (n_samples, n_timepoints) and multivariate (n_samples, n_channels,
+    n_timepoints) arrays, unequal lengths (NaN padding or lists of arrays), missing values
+    (NaN inside a series: the network also sees a missingness indicator per channel) and the
+    DataFrame layouts of :func:`~sslearn.data.to_panel`.
+"""
+        + DOC_PARAMETERS
+        + """    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+"""
+        + DOC_ATTRIBUTES
+        + """
+    See Also
+    --------
+    LiquidS4Regressor : The same network for regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sslearn import LiquidS4Classifier
+    >>> rng = np.random.RandomState(0)
+    >>> t = np.linspace(0, 6, 40)
+    >>> y = np.arange(30) % 2
+    >>> X = np.sin((1 + y)[:, None, None] * t) + 0.1 * rng.randn(30, 1, 40)
+    >>> clf = LiquidS4Classifier(d_model=16, n_layers=1, d_state=8, max_epochs=30,
+    ...                          random_state=0, device="cpu").fit(X, y)
+    >>> clf.predict(X[:4]).tolist()
+    [0, 1, 0, 1]
+    >>> clf.predict_proba(X[:4]).shape
+    (4, 2)
+"""
+    )
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseLiquidS4._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        d_model=64,
+        n_layers=4,
+        d_state=64,
+        ssm="diag",
+        liquid_kernel="pb",
+        liquid_degree=2,
+        init="legs",
+        bidirectional=False,
+        dropout=0.0,
+        norm="layer",
+        pooling="mean",
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-2,
+        ssm_lr=1e-3,
+        weight_decay=0.01,
+        scheduler="cosine",
+        clip_grad_norm=1.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        scale=True,
+        device="auto",
+        precision="32",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        class_weight=None,
+    ):
+        super().__init__(
+            d_model=d_model,
+            n_layers=n_layers,
+            d_state=d_state,
+            ssm=ssm,
+            liquid_kernel=liquid_kernel,
+            liquid_degree=liquid_degree,
+            init=init,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            norm=norm,
+            pooling=pooling,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            ssm_lr=ssm_lr,
+            weight_decay=weight_decay,
+            scheduler=scheduler,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            scale=scale,
+            device=device,
+            precision=precision,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on labelled series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+            Training series; any layout accepted by :func:`~sslearn.data.to_panel`.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or numbers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the series in the loss.
+
+        Returns
+        -------
+        self : LiquidS4Classifier
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one more epoch on ``(X, y)``, starting from the current network.
+
+        The first call learns the channel scaling and needs ``classes``. Every call takes
+        one pass over its batch at the constant learning rate ``lr``, without schedule,
+        validation split or early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All class labels; required on the first call, ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : LiquidS4Classifier
+        """
+        if classes is None and not hasattr(self, "network_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    # -- override points -------------------------------------------------------------------
+    def _encode_targets(self, y, *, first, classes=None):
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, input_name="y", estimator=self), warn=True
+        )
+        check_classification_targets(y)
+        if not first:
+            unknown = np.setdiff1d(y, self.classes_)
+            if unknown.size:
+                raise ValueError(
+                    f"y has labels {unknown.tolist()} that are not in classes_ "
+                    f"{self.classes_.tolist()}; warm_start and partial_fit need the classes "
+                    "of the first fit."
+                )
+            return np.searchsorted(self.classes_, y)
+        if classes is not None:
+            self.classes_ = np.unique(classes)
+            if np.setdiff1d(y, self.classes_).size:
+                raise ValueError(
+                    f"y has labels {np.setdiff1d(y, self.classes_).tolist()} that are not "
+                    f"in classes={self.classes_.tolist()}."
+                )
+            return np.searchsorted(self.classes_, y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
+                f"the data contain only 1 class: {self.classes_[0]!r}."
+            )
+        return encoded
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _loss(self, outputs, targets):
+        return torch.nn.functional.cross_entropy(outputs, targets, reduction="none")
+
+    def _validation_score(self, outputs, targets, weights):
+        correct = (outputs.argmax(-1) == targets).float()
+        if weights is None:
+            return correct.mean()
+        return (correct * weights).sum() / weights.sum().clamp(min=1e-12)
+
+    def _class_weights(self, targets):
+        if self.class_weight is None:
+            return None
+        return compute_sample_weight(self._class_weight_by_index(), targets)
+
+    def _class_weight_by_index(self):
+        if not isinstance(self.class_weight, dict):
+            return self.class_weight
+        return {
+            index: self.class_weight.get(label, 1.0) for index, label in enumerate(self.classes_)
+        }
+
+    def _stratify(self, targets):
+        return targets
+
+    def _sample_weights(self, sample_weight, panel, targets, *, incremental):
+        weights = super()._sample_weights(sample_weight, panel, targets, incremental=incremental)
+        if not incremental and weights is not None and np.unique(targets[weights > 0]).size < 2:
+            raise ValueError(
+                "only 1 class has a non-zero sample weight; the classifier needs at least 2 "
+                "classes with positive weight."
+            )
+        return weights
+
+    # -- prediction ------------------------------------------------------------------------
+    def decision_function(self, X):
+        """Class scores (logits) for each series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
+        """
+        logits = self._forward(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities for each series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict(self, X):
+        """Most probable class of each series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        logits = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]

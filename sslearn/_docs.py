@@ -1,0 +1,112 @@
+"""numpydoc sections shared by the docstrings of the two estimators."""
+
+DOC_PARAMETERS = """
+    Parameters
+    ----------
+    d_model : int, default=64
+        Width H of the network (features per time step inside the blocks).
+    n_layers : int, default=4
+        Number of residual Liquid-S4 blocks.
+    d_state : int, default=64
+        State size N of each SSM (even: N/2 complex modes per feature).
+    ssm : {"diag", "dplr", "lssl"}, default="diag"
+        State matrix family: S4D (diagonal), S4 (diagonal plus low rank) or LSSL (dense).
+    liquid_kernel : {"pb", "kb", "exact"} or None, default="pb"
+        Liquid (input-dependent) term: ``"pb"`` polynomial, ``"kb"`` kernel form,
+        ``"exact"`` the recurrence itself (slowest), None for plain S4.
+    liquid_degree : int, default=2
+        Highest degree of the input products in the ``"pb"``/``"kb"`` terms.
+    init : str, default="legs"
+        Initialisation of A (``"legs"``, ``"lin"``, ``"inv"``, ``"real"`` for
+        ``ssm="diag"``; see :class:`~sslearn.nn.LiquidSSM`).
+    bidirectional : bool, default=False
+        Also run each SSM backwards from each series' end.
+    dropout : float, default=0.0
+        Dropout inside the blocks, in [0, 1).
+    norm : {"layer", "batch"}, default="layer"
+        Normalisation inside the blocks.
+    pooling : {"mean", "last"}, default="mean"
+        How per-step features become one vector per series: mean over valid steps or the
+        last valid step.
+    max_epochs : int, default=100
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Series per optimisation step (batches are balanced, so some hold one less).
+    lr : float, default=1e-2
+        AdamW learning rate of the non-SSM parameters.
+    ssm_lr : float or None, default=1e-3
+        Learning rate of the SSM parameters (step sizes, A, B), which get no weight decay.
+        None uses ``lr``.
+    weight_decay : float, default=0.01
+        AdamW weight decay of the weight matrices.
+    scheduler : {"cosine", "constant", "plateau"}, default="cosine"
+        Learning-rate schedule after a linear warm-up over the first 5% of the steps:
+        cosine decay to 0 at ``max_epochs``, constant, or halved when the monitored loss
+        has not improved for ``n_iter_no_change // 2`` epochs.
+    clip_grad_norm : float or None, default=1.0
+        Clip the gradients' global norm to this value; None disables clipping.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` of the training series, stop when the validation
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the
+        weights of the best epoch. ``"auto"`` enables it from 500 training series on.
+        Without it, training stops when the training loss stalls the same way.
+    validation_fraction : float, default=0.1
+        Share of the training series held out for early stopping (stratified by class for
+        the classifier).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Minimal decrease of the monitored loss that counts as an improvement.
+    scale : bool, default=True
+        Standardise each channel with statistics learned in ``fit``.
+    device : str or torch.device, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:<index>"``. CUDA is only queried inside ``fit`` and ``predict``; a CUDA
+        device on a machine without CUDA falls back to the CPU with a warning.
+    precision : {"32", "bf16-mixed", "16-mixed"}, default="32"
+        Numeric precision of the matrix products in training and GPU inference; the SSM
+        kernels always run in float32. On the CPU, predictions are computed in float64, so
+        that a series' prediction does not depend on the other series it is batched with
+        (float32 matrix products differ in the last bit with the batch size).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, batch order and the validation split, through
+        local generators only (global RNG state is left untouched). With an int, two fits on
+        the CPU give identical models.
+    verbose : int, default=0
+        1 shows a progress bar with loss and ETA; 2 also prints one line per epoch.
+    warm_start : bool, default=False
+        Continue training the fitted network (and optimiser state) on the next ``fit``.
+"""
+
+DOC_ATTRIBUTES = """
+    n_features_in_ : int
+        Number of channels seen in fit (number of columns for 2-D input, whose columns are
+        time points).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a wide DataFrame, or channel names of a panel DataFrame (only when
+        they are strings).
+    n_channels_ : int
+        Number of input channels of the series.
+    n_iter_ : int
+        Number of epochs run (summed over warm starts and partial_fit calls).
+    device_ : torch.device
+        The device the last fit trained on (``device="auto"`` resolved).
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``lr``, ``seconds`` and, with early
+        stopping, ``valid_loss`` and ``valid_score``.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float or None
+        Validation score per epoch of the last fit with early stopping.
+    best_validation_score_ : float or None
+        Validation score of the epoch whose weights were kept.
+    stop_reason_ : str
+        Why the last fit stopped: ``"max_epochs"``, ``"no_improvement"``,
+        ``"interrupted"`` (KeyboardInterrupt) or ``"diverged"`` (NaN or infinite loss; ``fit``
+        then raises :class:`~sslearn.training.NonFiniteLossError` and the network keeps the
+        weights of the last finite epoch).
+    network_ : torch.nn.Module
+        The trained :class:`~sslearn.nn.LiquidS4Network`.
+    scaler_ : ChannelScaler or None
+        The per-channel scaler (``scale=True``).
+"""
