@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import torch
 from sslearn.nn.optim import param_groups
 from sslearn.training._batches import SeriesSet
 from sslearn.training._device import resolve_precision
+from sslearn.training._graph import GraphedStep, graph_supported, make_capturable
 from sslearn.training._progress import Progress
 from sslearn.training._schedule import LRSchedule
 
@@ -57,6 +59,9 @@ class TrainingConfig:
     tol: float = 1e-4
     precision: str = "32"
     verbose: int = 0
+    cuda_graphs: bool = field(
+        default_factory=lambda: os.environ.get("SSLEARN_CUDA_GRAPHS", "1") != "0"
+    )
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Trainer:
         self.precision = resolve_precision(config.precision, device)
         self.scaler = self.precision.grad_scaler(device)
         self.params = [p for p in network.parameters() if p.requires_grad]
+        self.graphed: GraphedStep | None = None
 
     def train_step(self, optimizer, x, lengths, targets, weights) -> torch.Tensor:
         """One optimiser step; returns the batch's summed (weighted) loss, on the device."""
@@ -120,6 +126,11 @@ class Trainer:
     def train_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
         """A pass over ``data`` in shuffled batches; returns the loss sum (on the device)."""
         self.network.train()
+        if self.graphed is not None:
+            for index in self.graphed.epoch_indices(self.generator):
+                self.graphed.run(index)
+                schedule.step()
+            return self.graphed.take_loss_sum()
         total = torch.zeros((), device=self.device)
         for _, (x, lengths, targets, weights) in data.batches(
             self.config.batch_size, self.generator
@@ -168,6 +179,17 @@ class Trainer:
             warmup_steps=round(config.warmup_fraction * total_steps),
             patience=max(1, (config.n_iter_no_change or 10) // 2),
         )
+        if config.cuda_graphs and graph_supported(self.device, self.scaler.is_enabled()):
+            make_capturable(optimizer, self.device)
+            self.graphed = GraphedStep(
+                network,
+                self.loss_fn,
+                optimizer,
+                train_set,
+                config.batch_size,
+                config.clip_grad_norm,
+                lambda: self.precision.autocast(self.device),
+            )
         result = TrainingResult()
         last_good = best_state = snapshot(network)
         best_metric, bad_epochs = math.inf, 0
@@ -226,6 +248,10 @@ class Trainer:
             result.best_valid_loss = best["valid_loss"]
             result.best_valid_score = best["valid_score"]
         network.eval()
+        self.graphed = None  # frees the graph's memory pool
+        optimizer.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:  # plain floats again (picklable, restorable)
+            group["lr"] = float(group["lr"])
         result.optimizer_state = copy.deepcopy(optimizer.state_dict())
         return result
 

@@ -49,7 +49,7 @@ class LRSchedule:
         self.optimizer, self.kind = optimizer, kind
         self.total_steps, self.warmup_steps = max(int(total_steps), 1), int(warmup_steps)
         self.patience, self.factor, self.min_factor = patience, factor, min_factor
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
         self.steps = 0
         self.plateau_factor = 1.0
         self._best = math.inf
@@ -67,12 +67,15 @@ class LRSchedule:
     @property
     def lr(self) -> float:
         """The current learning rate of the last group (the main, decayed parameters)."""
-        return self.optimizer.param_groups[-1]["lr"]
+        return self.base_lrs[-1] * self.factor_at(self.steps)
 
     def _apply(self) -> None:
         factor = self.factor_at(self.steps)
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            group["lr"] = base * factor
+            if torch.is_tensor(group["lr"]):  # a captured (CUDA-graph) step reads it in place
+                group["lr"].fill_(base * factor)
+            else:
+                group["lr"] = base * factor
 
     def step(self) -> None:
         """Advance one optimiser step."""
