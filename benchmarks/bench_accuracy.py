@@ -111,7 +111,7 @@ def timed_fit(model, X, y):
     return model, time.perf_counter() - start
 
 
-def run(datasets, seeds, config) -> list[dict]:
+def run(datasets, seeds, config, baselines=True) -> list[dict]:
     rows = []
     for name in datasets:
         task = DATASETS[name]
@@ -119,13 +119,23 @@ def run(datasets, seeds, config) -> list[dict]:
         estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
         results = {"sslearn": [], "MiniRocket": [], "1-NN": []}
         seconds = {"sslearn": [], "MiniRocket": [], "1-NN": []}
+        epochs = []
         for seed in seeds:
             model, fit_s = timed_fit(estimator(random_state=seed, **config), X_train, y_train)
             results["sslearn"].append(score(task, y_test, model.predict(X_test)))
             seconds["sslearn"].append(fit_s)
+            epochs.append(model.n_iter_)
+            if not baselines:
+                continue
             model, fit_s = timed_fit(minirocket(task, seed), X_train, y_train)
             results["MiniRocket"].append(score(task, y_test, model.predict(X_test)))
             seconds["MiniRocket"].append(fit_s)
+        if not baselines:
+            row = {"dataset": name, "task": task, "scores": results, "fit_seconds": seconds,
+                   "epochs": epochs}  # fmt: skip
+            rows.append(row)
+            print(format_row(row, ("sslearn",)) + f" epochs {epochs}", flush=True)
+            continue
         knn = KNeighborsClassifier(1) if task == "classification" else KNeighborsRegressor(1)
         length = max(X_train.shape[-1], X_test.shape[-1])
         model, fit_s = timed_fit(knn, flat(X_train, length), y_train)
@@ -139,16 +149,17 @@ def run(datasets, seeds, config) -> list[dict]:
             "shape": list(X_train.shape[1:]),
             "scores": results,
             "fit_seconds": seconds,
+            "epochs": epochs,
         }
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
 
 
-def format_row(row: dict) -> str:
+def format_row(row: dict, models=("sslearn", "MiniRocket", "1-NN")) -> str:
     metric = "accuracy" if row["task"] == "classification" else "RMSE"
     cells = []
-    for model in ("sslearn", "MiniRocket", "1-NN"):
+    for model in models:
         values = np.asarray(row["scores"][model])
         spread = f" ± {values.std(ddof=1):.3f}" if len(values) > 1 else ""
         cells.append(f"{values.mean():.3f}{spread} ({np.mean(row['fit_seconds'][model]):.1f} s)")
@@ -160,8 +171,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--config", default="{}", help="estimator overrides as JSON")
+    parser.add_argument(
+        "--sweep", nargs="*", default=None, help="several JSON configs: sslearn only, no baselines"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.sweep:
+        for text in args.sweep:
+            print(f"sslearn config: defaults + {text}; seeds {args.seeds}", flush=True)
+            run(args.datasets, args.seeds, json.loads(text), baselines=False)
+        return
     config = json.loads(args.config)
     print(f"sslearn config: defaults + {config}; seeds {args.seeds}")
     print("| dataset | metric | sslearn (fit s) | MiniRocket (fit s) | 1-NN (fit s) |")

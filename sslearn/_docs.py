@@ -11,16 +11,19 @@ DOC_PARAMETERS = """
         State size N of each SSM (even: N/2 complex modes per feature).
     ssm : {"diag", "dplr", "lssl"}, default="diag"
         State matrix family: S4D (diagonal), S4 (diagonal plus low rank) or LSSL (dense).
-    liquid_kernel : {"pb", "kb", "exact"} or None, default="pb"
+    liquid_kernel : {"pb", "kb", "exact"} or None, default=None
         Liquid (input-dependent) term: ``"pb"`` polynomial, ``"kb"`` kernel form,
-        ``"exact"`` the recurrence itself (slowest), None for plain S4.
+        ``"exact"`` the recurrence itself (slowest), None for plain S4. The default is
+        chosen by measurement (``benchmarks/RESULTS.md`` §3): on the eight benchmark datasets
+        the liquid terms were not measurably more accurate than None, which is faster.
     liquid_degree : int, default=2
         Highest degree of the input products in the ``"pb"``/``"kb"`` terms.
     init : str, default="legs"
         Initialisation of A (``"legs"``, ``"lin"``, ``"inv"``, ``"real"`` for
         ``ssm="diag"``; see :class:`~sslearn.nn.LiquidSSM`).
-    bidirectional : bool, default=False
-        Also run each SSM backwards from each series' end.
+    bidirectional : bool, default=True
+        Also run each SSM backwards from each series' end (the default for whole-series
+        classification and regression; set False for a causal model that can stream).
     dropout : float, default=0.0
         Dropout inside the blocks, in [0, 1).
     norm : {"layer", "batch"}, default="layer"
@@ -28,7 +31,7 @@ DOC_PARAMETERS = """
     pooling : {"mean", "last"}, default="mean"
         How per-step features become one vector per series: mean over valid steps or the
         last valid step.
-    max_epochs : int, default=100
+    max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=32
         Series per optimisation step (batches are balanced, so some hold one less).
@@ -53,7 +56,7 @@ DOC_PARAMETERS = """
     validation_fraction : float, default=0.1
         Share of the training series held out for early stopping (stratified by class for
         the classifier).
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=30
         Epochs without improvement before stopping.
     tol : float, default=1e-4
         Minimal decrease of the monitored loss that counts as an improvement.
