@@ -8,6 +8,7 @@ The subclasses differ only in the override points: :meth:`~BaseLiquidS4._encode_
 
 from __future__ import annotations
 
+import contextlib
 import io
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -30,11 +31,15 @@ from sslearn.training import (
     NonFiniteLossError,
     SeriesSet,
     TrainingConfig,
+    initialising,
     predict_outputs,
+    rank_devices,
     resolve_device,
     resolve_precision,
-    seeded,
+    seeded_threadsafe,
     train,
+    train_distributed,
+    training_device,
 )
 
 # parameters that shape the network; warm_start refuses to continue if they changed
@@ -84,6 +89,7 @@ class BaseLiquidS4(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "scale": ["boolean"],
         "device": [str, torch.device],
+        "devices": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -120,6 +126,7 @@ class BaseLiquidS4(BaseEstimator):
         tol=1e-4,
         scale=True,
         device="auto",
+        devices=None,
         precision="32",
         random_state=None,
         verbose=0,
@@ -149,6 +156,7 @@ class BaseLiquidS4(BaseEstimator):
         self.tol = tol
         self.scale = scale
         self.device = device
+        self.devices = devices
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
@@ -223,35 +231,56 @@ class BaseLiquidS4(BaseEstimator):
             )
         data = self._series_set(panel, targets, weights)
 
-        device = resolve_device(self.device)
-        self.device_ = device
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         early = self._uses_early_stopping(len(data)) and not incremental
-        with seeded(seed, device) as generator:
+        # data-parallel fits train in processes of their own; this one prepares on the CPU
+        placement = (
+            contextlib.nullcontext(torch.device("cpu"))
+            if self._data_parallel()
+            else training_device(self.device)
+        )
+        with placement as device, seeded_threadsafe(seed, device) as generator:
+            self.device_ = device
             if first:
-                self._start_network(data.values.shape[1])
+                with initialising(seed):  # safe from fits in other threads
+                    self._start_network(data.values.shape[1])
             else:
                 self._check_architecture()
             train_set, valid_set = self._split(data, targets, seed, early)
-            self.network_.to(device)
+            config = self._training_config(incremental, early)
             try:
-                result = train(
-                    self.network_,
-                    self._loss,
-                    train_set.to(device),
-                    None if valid_set is None else valid_set.to(device),
-                    config=self._training_config(incremental, early),
-                    device=device,
-                    generator=generator,
-                    score_fn=self._validation_score,
-                    optimizer_state=self._optimizer_state,
-                    first_epoch=self.n_iter_ + 1,
-                )
+                result = self._train(train_set, valid_set, config, device, generator, seed)
             except NonFiniteLossError as error:  # keep the finite epochs' record, then re-raise
                 self._record(error.result, early)
                 raise
         self._record(result, early)
         return self
+
+    def _data_parallel(self) -> bool:
+        return self.devices is not None and self.devices > 1
+
+    def _train(self, train_set, valid_set, config, device, generator, seed):
+        """Train ``network_`` on ``device``, or on ``devices`` processes with DDP."""
+        options = {
+            "config": config,
+            "generator": generator,
+            "score_fn": self._validation_score,
+            "optimizer_state": self._optimizer_state,
+            "first_epoch": self.n_iter_ + 1,
+        }
+        if self._data_parallel():
+            devices = rank_devices(self.device, self.devices)
+            self.device_ = devices[0]
+            self.network_.to("cpu")
+            return train_distributed(
+                self.network_, self._loss, train_set, valid_set, devices=devices, seed=seed,
+                **options,
+            )  # fmt: skip
+        self.network_.to(device)
+        valid_set = None if valid_set is None else valid_set.to(device)
+        return train(
+            self.network_, self._loss, train_set.to(device), valid_set, device=device, **options
+        )
 
     def _uses_early_stopping(self, n_samples: int) -> bool:
         if self.early_stopping == "auto":

@@ -65,7 +65,16 @@ DOC_PARAMETERS = """
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
         ``"cuda:<index>"``. CUDA is only queried inside ``fit`` and ``predict``; a CUDA
-        device on a machine without CUDA falls back to the CPU with a warning.
+        device on a machine without CUDA falls back to the CPU with a warning. With several
+        GPUs, ``"auto"`` trains on the GPU with the fewest sslearn fits running on this host
+        (threads and processes alike), so ``GridSearchCV(n_jobs=k)`` spreads over ``k`` GPUs.
+    devices : int or None, default=None
+        Number of processes that train one model together (data parallel, with
+        ``torch.distributed``): ``k >= 2`` spawns ``k`` ranks on ``cuda:0`` to ``cuda:k-1``
+        (NCCL) or, with ``device="cpu"`` or without CUDA, on the CPU (gloo). Each rank takes
+        ``1/k`` of every batch, so the updates are those of one device up to rounding. Needs
+        batches of at least ``k`` series, and a script run with spawned processes must guard
+        its entry point with ``if __name__ == "__main__":``. None or 1 trains in this process.
     precision : {"32", "bf16-mixed", "16-mixed"}, default="32"
         Numeric precision of the matrix products in training and GPU inference; the SSM
         kernels always run in float32. On the CPU, predictions are computed in float64, so

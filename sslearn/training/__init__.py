@@ -2,8 +2,10 @@
 
 :func:`train` runs the loop, :func:`predict_outputs` batches inference, :class:`SeriesSet`
 holds series as tensors, :func:`resolve_device` / :func:`resolve_precision` turn user
-choices into torch objects lazily, and :func:`seeded` gives reproducible, side-effect-free
-randomness.
+choices into torch objects lazily, :func:`training_device` spreads ``device="auto"`` fits
+over a host's GPUs, :func:`train_distributed` runs one fit in several DDP processes, and
+:func:`seeded` gives reproducible, side-effect-free randomness (:func:`seeded_threadsafe`
+and :func:`initialising` keep it so for fits in threads).
 """
 
 from sslearn.training._batches import SeriesSet, predict_outputs
@@ -13,7 +15,9 @@ from sslearn.training._device import (
     Precision,
     resolve_device,
     resolve_precision,
+    training_device,
 )
+from sslearn.training._distributed import rank_devices, train_distributed
 from sslearn.training._loop import (
     NonFiniteLossError,
     TrainingConfig,
@@ -24,6 +28,7 @@ from sslearn.training._loop import (
 )
 from sslearn.training._schedule import SCHEDULERS, LRSchedule
 from sslearn.training._seed import seeded
+from sslearn.training._threadsafe import initialising, seeded_threadsafe
 
 __all__ = [
     "PRECISIONS",
@@ -36,10 +41,15 @@ __all__ = [
     "TrainingConfig",
     "TrainingInterruptedWarning",
     "TrainingResult",
+    "initialising",
     "predict_outputs",
+    "rank_devices",
     "resolve_device",
     "resolve_precision",
     "seeded",
+    "seeded_threadsafe",
     "snapshot",
     "train",
+    "train_distributed",
+    "training_device",
 ]

@@ -1,0 +1,366 @@
+"""Data-parallel training: one fit run by ``k`` processes with ``torch.distributed`` DDP.
+
+The estimator's process (the parent) never trains and never touches CUDA. It writes the job
+(network, data, settings) to a private temporary directory, serves a ``TCPStore`` on an
+ephemeral port of 127.0.0.1 (the kernel picks a free one, so concurrent fits never collide),
+and spawns ``k`` ranks with :func:`torch.multiprocessing.start_processes`. Rank ``r`` trains on
+``cuda:r`` with NCCL, or on the CPU with gloo.
+
+Every rank draws the same shuffled batches as a one-device run (same generator state) and
+trains on a contiguous ``1/k`` share of each batch; the loss is scaled by ``k / batch`` so
+that DDP's gradient average is the gradient of the whole batch's mean loss. Gradient clipping,
+AdamW, the schedule and early stopping then act on identical numbers on every rank, so the
+run follows the one-device run up to floating-point reduction order. Rank 0 evaluates the
+validation split, and its numbers are shared so that all ranks stop together; it writes the
+trained state and history back for the parent. A rank that raises writes its exception; the
+parent re-raises the earliest one with a note naming its rank and device, and stops and joins
+every process before returning or raising.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+import os
+import pickle
+import shutil
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from sslearn.training._batches import SeriesSet
+from sslearn.training._device import DeviceWarning
+from sslearn.training._loop import NonFiniteLossError, Trainer, TrainingConfig, TrainingResult
+
+_TIMEOUT = datetime.timedelta(minutes=10)  # rendezvous and collectives
+_GRACE_SECONDS = 3.0  # after one rank fails, time the others get to exit on their own
+
+
+def rank_devices(device: str | torch.device, n_processes: int) -> list[torch.device]:
+    """The device of each rank of a data-parallel fit.
+
+    ``"auto"`` and ``"cuda"``: ``cuda:0`` to ``cuda:{n_processes - 1}`` when CUDA is
+    available (at least ``n_processes`` GPUs must be visible), else CPU processes (``"cuda"``
+    with a :class:`DeviceWarning`). ``"cpu"``: CPU processes. Only the device count is queried
+    (no CUDA context is created in the calling process).
+    """
+    name = str(device)
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(
+            f"devices={n_processes} trains on cuda:0 to cuda:{n_processes - 1} or on CPU "
+            f"processes; use device='auto', 'cuda' or 'cpu', not {name!r} (restrict the GPUs "
+            "with CUDA_VISIBLE_DEVICES)."
+        )
+    if name != "cpu" and torch.cuda.is_available():
+        n_gpus = torch.cuda.device_count()
+        if n_gpus < n_processes:
+            raise ValueError(
+                f"devices={n_processes} needs {n_processes} GPUs, but {n_gpus} are visible; "
+                "lower devices or use device='cpu' for CPU processes."
+            )
+        return [torch.device("cuda", rank) for rank in range(n_processes)]
+    if name == "cuda":
+        warnings.warn(
+            "device='cuda' was requested but CUDA is not available; training in "
+            f"{n_processes} CPU processes",
+            DeviceWarning,
+            stacklevel=3,
+        )
+    return [torch.device("cpu")] * n_processes
+
+
+def batch_starts(n: int, batch_size: int) -> np.ndarray:
+    """Boundaries of the ``ceil(n / batch_size)`` balanced batches of ``SeriesSet.batches``."""
+    n_batches = max(1, -(-n // batch_size))
+    return np.linspace(0, n, n_batches + 1).round().astype(int)
+
+
+@dataclass
+class _Job:
+    """Everything a rank needs, saved once by the parent and loaded by every rank."""
+
+    network: torch.nn.Module
+    loss_fn: object
+    score_fn: object
+    train_set: SeriesSet
+    valid_set: SeriesSet | None
+    config: TrainingConfig
+    generator_state: torch.Tensor
+    seed: int
+    optimizer_state: dict | None
+    first_epoch: int
+    devices: list[torch.device]
+
+
+class DistributedTrainer(Trainer):
+    """A :class:`~sslearn.training._loop.Trainer` for one rank of a DDP run.
+
+    ``network`` is the :class:`~torch.nn.parallel.DistributedDataParallel` wrapper; the data
+    are the whole training set, of which this rank takes its share of every batch.
+    """
+
+    def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
+        super().__init__(network, loss_fn, config, device, generator, score_fn)
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
+        """One step on this rank's share of a batch of ``batch`` series (all ranks step)."""
+        with self.precision.autocast(self.device):
+            outputs = self.network(x, lengths)
+        losses = self.loss_fn(outputs.float(), targets)  # (b,)
+        if weights is not None:
+            losses = losses * weights
+        optimizer.zero_grad(set_to_none=True)
+        # DDP averages over ranks: k / batch * (this rank's sum) averages to the batch mean
+        self.scaler.scale(losses.sum() * (self.world / (batch or len(losses)))).backward()
+        if self.config.clip_grad_norm is not None:
+            self.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.clip_grad_norm)
+        self.scaler.step(optimizer)
+        self.scaler.update()
+        return losses.detach().sum()
+
+    def train_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
+        """The one-device epoch's batches, each split across the ranks; the summed loss."""
+        self.network.train()
+        order = torch.randperm(len(data), generator=self.generator)
+        total = torch.zeros((), device=self.device)
+        starts = batch_starts(len(data), self.config.batch_size).tolist()
+        for start, stop in itertools.pairwise(starts):
+            share = order[start:stop].tensor_split(self.world)[self.rank]
+            x, lengths, targets, weights = data.batch(share)
+            total = total + self.train_step(optimizer, x, lengths, targets, weights, stop - start)
+            schedule.step()
+        dist.all_reduce(total)
+        return total
+
+    def evaluate(self, data: SeriesSet) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rank 0's validation loss and score, shared with every rank."""
+        numbers = torch.zeros(2, device=self.device)
+        if self.rank == 0:
+            ddp, self.network = self.network, self.network.module  # no collectives in eval
+            try:
+                numbers = torch.stack(super().evaluate(data)).float()
+            finally:
+                self.network = ddp
+        dist.all_reduce(numbers)  # zeros elsewhere: the sum is rank 0's numbers
+        return numbers[0], numbers[1]
+
+
+def train_distributed(
+    network: torch.nn.Module,
+    loss_fn,
+    train_set: SeriesSet,
+    valid_set: SeriesSet | None = None,
+    *,
+    devices: list[torch.device],
+    config: TrainingConfig,
+    generator: torch.Generator,
+    seed: int,
+    score_fn=None,
+    optimizer_state: dict | None = None,
+    first_epoch: int = 1,
+) -> TrainingResult:
+    """Train ``network`` (on the CPU) in ``len(devices)`` DDP processes, as :func:`train` would.
+
+    The trained weights are loaded into ``network``, which stays on the CPU. Arguments are as
+    for :func:`~sslearn.training.train`; ``devices`` (from :func:`rank_devices`) gives each
+    rank's device, ``seed`` seeds each rank's dropout (``seed + rank``). ``loss_fn`` and
+    ``score_fn`` must pickle (module-level functions or methods of importable classes).
+
+    Raises
+    ------
+    ValueError
+        If a batch has fewer series than there are processes.
+    Exception
+        The earliest exception raised by a rank, with a note naming the rank and its device
+        (:class:`RuntimeError` if it cannot be unpickled or the rank died without one).
+    """
+    n = len(devices)
+    smallest = int(np.diff(batch_starts(len(train_set), config.batch_size)).min())
+    if smallest < n:
+        raise ValueError(
+            f"devices={n} splits every batch across {n} processes, but batch_size="
+            f"{config.batch_size} on {len(train_set)} series gives batches of {smallest}; "
+            "raise batch_size or lower devices."
+        )
+    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules()):
+        warnings.warn(
+            f"batch normalisation with devices={n}: each process normalises its share of a "
+            "batch with that share's statistics, so the fit differs from one device's",
+            UserWarning,
+            stacklevel=3,
+        )
+    backend = "nccl" if devices[0].type == "cuda" else "gloo"
+    workdir = tempfile.mkdtemp(prefix="sslearn-ddp-")
+    store = context = None
+    try:
+        job = _Job(
+            network, loss_fn, score_fn, train_set, valid_set, config, generator.get_state(),
+            seed, optimizer_state, first_epoch, devices,
+        )  # fmt: skip
+        torch.save(job, os.path.join(workdir, "job.pt"))
+        store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
+        context = mp.start_processes(
+            _run_rank,
+            args=(workdir, store.port, n, backend),
+            nprocs=n,
+            join=False,
+            start_method="spawn",
+        )
+        try:
+            while not context.join(grace_period=_GRACE_SECONDS):
+                pass
+        except (mp.ProcessRaisedException, mp.ProcessExitedException) as failure:
+            error = _rank_error(workdir, failure, devices, network)
+            raise error from error.__cause__  # the rank's traceback, not torch's summary
+        output = torch.load(os.path.join(workdir, "result.pt"), weights_only=False)
+        network.load_state_dict(output["state"])
+        return output["result"]
+    finally:
+        _stop(context)
+        del store
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop(context) -> None:
+    """Terminate and join every rank still running; remove torch's error files."""
+    if context is None:
+        return
+    for process in context.processes:
+        if process.is_alive():
+            process.terminate()
+    for process in context.processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    for path in context.error_files:
+        if path and os.path.exists(path):
+            os.remove(path)
+
+
+def _rank_error(workdir, failure, devices, network) -> BaseException:
+    """The earliest exception a rank wrote, annotated; a RuntimeError when none can be read."""
+    records = []
+    for rank in range(len(devices)):
+        path = os.path.join(workdir, f"error-{rank}.pkl")
+        if os.path.exists(path):
+            with open(path, "rb") as file:
+                records.append(pickle.load(file))
+    if not records:  # killed (signal, out of host memory) before it could write
+        rank = failure.error_index
+        return RuntimeError(
+            f"rank {rank} of a devices={len(devices)} fit ({devices[rank]}) died: {failure}"
+        )
+    record = min(records, key=lambda r: r["time"])
+    rank, where = record["rank"], f"{devices[record['rank']]}, pid {record['pid']}"
+    try:
+        error = pickle.loads(record["exception"])
+    except Exception:
+        error = RuntimeError(f"rank {rank} ({where}) raised:\n{record['traceback']}")
+    else:
+        error.__cause__ = _RemoteTraceback(record["traceback"])
+    if hasattr(error, "add_note"):
+        error.add_note(
+            f"sslearn: raised in rank {rank} of a devices={len(devices)} data-parallel fit "
+            f"({where}); the other ranks were stopped."
+        )
+    if isinstance(error, NonFiniteLossError):
+        path = os.path.join(workdir, "result.pt")
+        if os.path.exists(path):  # rank 0 kept the last finite epoch
+            output = torch.load(path, weights_only=False)
+            network.load_state_dict(output["state"])
+            error.result = output["result"]
+    return error
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in another process (shown as its cause)."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def _run_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> None:
+    """Entry point of rank ``rank`` (a spawned process)."""
+    try:
+        _train_rank(rank, workdir, port, world, backend)
+    except Exception as error:
+        try:
+            exception = pickle.dumps(error)
+            pickle.loads(exception)
+        except Exception:
+            exception = None
+        record = {
+            "rank": rank,
+            "pid": os.getpid(),
+            "time": time.time(),
+            "exception": exception,
+            "traceback": traceback.format_exc(),
+        }
+        with open(os.path.join(workdir, f"error-{rank}.pkl"), "wb") as file:
+            pickle.dump(record, file)
+        raise
+
+
+def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> None:
+    job: _Job = torch.load(os.path.join(workdir, "job.pt"), weights_only=False)
+    device = job.devices[rank]
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    else:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    store = dist.TCPStore("127.0.0.1", port, is_master=False, timeout=_TIMEOUT)
+    dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=_TIMEOUT)
+    try:
+        torch.manual_seed(job.seed + rank)  # dropout; this process is ours
+        generator = torch.Generator().manual_seed(0)
+        generator.set_state(job.generator_state)
+        module = job.network.to(device)
+        ddp = torch.nn.parallel.DistributedDataParallel(
+            module, device_ids=[device.index] if device.type == "cuda" else None
+        )
+        config = replace(job.config, cuda_graphs=False, verbose=job.config.verbose * (rank == 0))
+        trainer = DistributedTrainer(ddp, job.loss_fn, config, device, generator, job.score_fn)
+        valid_set = None if job.valid_set is None else job.valid_set.to(device)
+        try:
+            result = trainer.run(
+                job.train_set.to(device), valid_set, job.optimizer_state, job.first_epoch
+            )
+        except NonFiniteLossError as error:
+            if rank == 0:
+                _save_result(workdir, module, error.result)
+            raise
+        if rank == 0:
+            _save_result(workdir, module, result)
+    finally:
+        dist.destroy_process_group()
+
+
+def _save_result(workdir: str, module: torch.nn.Module, result: TrainingResult | None) -> None:
+    result = copy.copy(result) if result is not None else None
+    if result is not None and result.optimizer_state is not None:
+        result.optimizer_state = _to_cpu(result.optimizer_state)
+    state = _to_cpu(module.state_dict())
+    path = os.path.join(workdir, "result.pt")
+    torch.save({"state": state, "result": result}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def _to_cpu(value):
+    if torch.is_tensor(value):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(item) for item in value)
+    return value
