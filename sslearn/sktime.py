@@ -33,6 +33,21 @@ class _Delegating:
 
     _sslearn_class: type
 
+    def __init__(self, d_model=None, n_layers=None, d_state=None, liquid_kernel="default",
+                 bidirectional=None, max_epochs=None, batch_size=None, lr=None, device=None,
+                 random_state=None):  # fmt: skip
+        self.d_model, self.n_layers, self.d_state = d_model, n_layers, d_state
+        self.liquid_kernel, self.bidirectional, self.max_epochs = (
+            liquid_kernel, bidirectional, max_epochs)  # fmt: skip
+        self.batch_size, self.lr, self.device = batch_size, lr, device
+        self.random_state = random_state
+        super().__init__()
+
+    @classmethod
+    def get_test_params(cls, parameter_set="default"):
+        """Tiny, fast settings for sktime's estimator checks."""
+        return [{**_TINY, "random_state": 0}, {**_TINY, "liquid_kernel": "pb", "random_state": 1}]
+
     def _make(self):
         params = {
             k: v
@@ -75,23 +90,8 @@ class LiquidS4SktimeClassifier(_Delegating, BaseClassifier):
     }
     _sslearn_class = LiquidS4Classifier
 
-    def __init__(self, d_model=None, n_layers=None, d_state=None, liquid_kernel="default",
-                 bidirectional=None, max_epochs=None, batch_size=None, lr=None, device=None,
-                 random_state=None):  # fmt: skip
-        self.d_model, self.n_layers, self.d_state = d_model, n_layers, d_state
-        self.liquid_kernel, self.bidirectional, self.max_epochs = (
-            liquid_kernel, bidirectional, max_epochs)  # fmt: skip
-        self.batch_size, self.lr, self.device = batch_size, lr, device
-        self.random_state = random_state
-        super().__init__()
-
     def _predict_proba(self, X):
         return self.estimator_.predict_proba(X)
-
-    @classmethod
-    def get_test_params(cls, parameter_set="default"):
-        """Tiny, fast settings for sktime's estimator checks."""
-        return [{**_TINY, "random_state": 0}, {**_TINY, "liquid_kernel": "pb", "random_state": 1}]
 
 
 class LiquidS4SktimeRegressor(_Delegating, BaseRegressor):
@@ -116,18 +116,3 @@ class LiquidS4SktimeRegressor(_Delegating, BaseRegressor):
 
     _tags: ClassVar[dict] = dict(_TAGS)
     _sslearn_class = LiquidS4Regressor
-
-    def __init__(self, d_model=None, n_layers=None, d_state=None, liquid_kernel="default",
-                 bidirectional=None, max_epochs=None, batch_size=None, lr=None, device=None,
-                 random_state=None):  # fmt: skip
-        self.d_model, self.n_layers, self.d_state = d_model, n_layers, d_state
-        self.liquid_kernel, self.bidirectional, self.max_epochs = (
-            liquid_kernel, bidirectional, max_epochs)  # fmt: skip
-        self.batch_size, self.lr, self.device = batch_size, lr, device
-        self.random_state = random_state
-        super().__init__()
-
-    @classmethod
-    def get_test_params(cls, parameter_set="default"):
-        """Tiny, fast settings for sktime's estimator checks."""
-        return [{**_TINY, "random_state": 0}, {**_TINY, "liquid_kernel": "pb", "random_state": 1}]
