@@ -110,23 +110,7 @@ class DistributedTrainer(Trainer):
     def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
         super().__init__(network, loss_fn, config, device, generator, score_fn)
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
-
-    def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
-        """One step on this rank's share of a batch of ``batch`` series (all ranks step)."""
-        with self.precision.autocast(self.device):
-            outputs = self.network(x, lengths)
-        losses = self.loss_fn(outputs.float(), targets)  # (b,)
-        if weights is not None:
-            losses = losses * weights
-        optimizer.zero_grad(set_to_none=True)
-        # DDP averages over ranks: k / batch * (this rank's sum) averages to the batch mean
-        self.scaler.scale(losses.sum() * (self.world / (batch or len(losses)))).backward()
-        if self.config.clip_grad_norm is not None:
-            self.scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(self.params, self.config.clip_grad_norm)
-        self.scaler.step(optimizer)
-        self.scaler.update()
-        return losses.detach().sum()
+        self.ranks = self.world
 
     def train_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
         """The one-device epoch's batches, each split across the ranks; the summed loss."""

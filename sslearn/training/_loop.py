@@ -107,15 +107,20 @@ class Trainer:
         self.params = [p for p in network.parameters() if p.requires_grad]
         self.graphed: GraphedStep | None = None
 
-    def train_step(self, optimizer, x, lengths, targets, weights) -> torch.Tensor:
-        """One optimiser step; returns the batch's summed (weighted) loss, on the device."""
+    # ranks sharing one batch (DDP); gradients are averaged over them, so each rank's loss
+    # sum is scaled by ranks / batch size to give the whole batch's mean loss
+    ranks = 1
+
+    def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
+        """One optimiser step on ``x``, part of a batch of ``batch`` series (default: all of
+        them); returns the summed (weighted) loss of ``x``, on the device."""
         with self.precision.autocast(self.device):
             outputs = self.network(x, lengths)
         losses = self.loss_fn(outputs.float(), targets)  # (B,)
         if weights is not None:
             losses = losses * weights
         optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(losses.mean()).backward()
+        self.scaler.scale(losses.sum() * (self.ranks / (batch or len(losses)))).backward()
         if self.config.clip_grad_norm is not None:
             self.scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(self.params, self.config.clip_grad_norm)
