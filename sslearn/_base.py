@@ -426,6 +426,9 @@ class BaseLiquidS4(BaseEstimator):
     def plot_history(self, ax=None):
         """Plot the training loss (and validation loss and score) per epoch.
 
+        With a validation split (early stopping), the validation score is drawn on a twin
+        y-axis on the right; one legend on ``ax`` names every line of both axes.
+
         Parameters
         ----------
         ax : matplotlib Axes, default=None
@@ -434,24 +437,35 @@ class BaseLiquidS4(BaseEstimator):
         Returns
         -------
         ax : matplotlib Axes
+            The axes of the losses, which hold the legend.
         """
         check_is_fitted(self)
         import matplotlib.pyplot as plt
 
-        if ax is None:
-            _, ax = plt.subplots()
+        if ax is None:  # constrained: room for the twin's y label on the right
+            _, ax = plt.subplots(layout="constrained")
         epochs = [record["epoch"] for record in self.history_]
-        ax.plot(epochs, self.loss_curve_, label="train loss")
+        lines = ax.plot(epochs, self.loss_curve_, label="train loss")
         if any("valid_loss" in record for record in self.history_):
             valid = [record.get("valid_loss", np.nan) for record in self.history_]
-            ax.plot(epochs, valid, label="validation loss")
+            lines += ax.plot(epochs, valid, label="validation loss")
             twin = ax.twinx()
             score = [record.get("valid_score", np.nan) for record in self.history_]
-            twin.plot(epochs, score, color="tab:green", linestyle="--", label="validation score")
+            lines += twin.plot(
+                epochs, score, color="tab:green", linestyle="--", label="validation score"
+            )
             twin.set_ylabel("validation score")
+            # a twin is drawn above its host and would cover the host's legend: draw the
+            # twin (with ax's background) first, then ax with its lines and the legend
+            background = ax.patch.get_facecolor(), ax.patch.get_visible()
+            ax.set_zorder(twin.get_zorder() + 1)
+            twin.patch.set_facecolor(background[0])
+            twin.patch.set_visible(background[1])
+            ax.patch.set_visible(False)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.legend(loc="upper right")
+        # ax.legend() alone collects only ax's own lines, not the twin's validation score
+        ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
         return ax
 
 

@@ -266,14 +266,56 @@ def test_long_frame_channel_names():
         clf.predict(nested[nested.columns[::-1]])
 
 
-def test_plot_history():
+def _plotted(clf):
+    """(labels of every plotted line, legend labels, legend handles, axes) of plot_history."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = clf.plot_history()
+    axes = ax.figure.axes
+    lines = [line for each in axes for line in each.get_lines()]
+    legend = ax.get_legend()
+    assert legend is not None
+    labels = [text.get_text() for text in legend.get_texts()]
+    ax.figure.canvas.draw()  # the figure renders
+    plt.close(ax.figure)
+    return ax, axes, lines, labels, legend.legend_handles
+
+
+def test_plot_history_legend_with_validation():
     X, y = sines(n=40)
     clf = LiquidS4Classifier(**TINY, early_stopping=True, validation_fraction=0.25).fit(X, y)
-    ax = clf.plot_history()
+    ax, axes, lines, labels, handles = _plotted(clf)
     assert ax.get_xlabel() == "epoch"
-    assert len(ax.get_lines()) == 2
+    assert len(ax.get_lines()) == 2  # the losses; the score is on a twin y-axis
+    assert len(axes) == 2
+    twin = axes[1]
+    assert twin.get_ylabel() == "validation score"
+    expected = ["train loss", "validation loss", "validation score"]
+    assert [line.get_label() for line in lines] == expected
+    # one legend, on ax, names the lines of both axes (ax.legend() alone missed the twin's)
+    assert labels == expected
+    assert twin.get_legend() is None
+    for handle, line in zip(handles, lines, strict=True):
+        assert handle.get_color() == line.get_color()
+        assert handle.get_linestyle() == line.get_linestyle()
+    # the legend's axes is drawn above the twin, so its lines do not cover the legend
+    assert ax.get_zorder() > twin.get_zorder()
+    np.testing.assert_allclose(lines[0].get_ydata(), clf.loss_curve_)
+    np.testing.assert_allclose(lines[2].get_ydata(), clf.validation_scores_)
+
+
+def test_plot_history_legend_without_validation():
+    X, y = sines(n=40)
+    clf = LiquidS4Classifier(**TINY, early_stopping=False).fit(X, y)
+    ax, axes, lines, labels, handles = _plotted(clf)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "loss")
+    assert len(axes) == 1  # no twin axis for a validation score
+    assert [line.get_label() for line in lines] == ["train loss"]
+    assert labels == ["train loss"]
+    assert len(handles) == 1
+    assert handles[0].get_color() == lines[0].get_color()
 
 
 def test_verbose_progress_bar(capsys):
