@@ -1,25 +1,10 @@
-"""Stateless tensor operations shared by the layers: causal FFT convolution, lagged input
-products, per-series reversal and length masks. Shapes use B (batch), H (channels), L (time).
+"""Stateless tensor operations shared by the layers: lagged input products, per-series
+reversal and length masks. Shapes use B (batch), H (channels), L (time).
 """
 
 from __future__ import annotations
 
 import torch
-
-from sslearn.nn.kernels.fftconv import causal_fft_conv
-
-
-def causal_conv(signals: list[torch.Tensor], kernels: torch.Tensor) -> torch.Tensor:
-    """``sum_q (kernels[q] * signals[q])[t]`` (causal, zero initial state), one inverse FFT.
-
-    Parameters
-    ----------
-    signals : list of Q tensors of shape (B, H, L)
-    kernels : tensor of shape (Q, H, L)
-    """
-    if len(signals) == 1:
-        return causal_fft_conv(signals[0][:, None], kernels)
-    return causal_fft_conv(torch.stack(signals, dim=1), kernels)
 
 
 def shift_right(x: torch.Tensor, steps: int) -> torch.Tensor:

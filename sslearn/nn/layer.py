@@ -7,7 +7,6 @@ from torch import nn
 
 from sslearn.nn.cores import SSMCore
 from sslearn.nn.functional import (
-    causal_conv,
     lagged_products,
     length_mask,
     reverse_within_lengths,
@@ -165,23 +164,18 @@ class LiquidSSM(nn.Module):
     def _causal(self, u: torch.Tensor) -> torch.Tensor:
         """Causal liquid SSM with the D skip for u of shape (B, H', L) on all core channels.
 
-        In the convolutional modes D is folded into tap 0 of the forward-direction kernel
-        (``y = (K + D delta) * u``), which saves a pass over the data.
+        In the convolutional modes the core applies D together with the kernel
+        (:meth:`SSMCore.convolve`), which saves a pass over the data.
         """
-        length = u.shape[-1]
         if self.liquid_kernel == "exact":
             y = self.core.liquid_scan(u, torch.tanh(u))
             return y + self._skip()[:, None] * u
         powers = [1, *self.degrees] if self.liquid_kernel == "kb" else [1]
-        kernels = self.core.kernels(length, powers)  # (Q, H', L)
-        skip = torch.zeros_like(kernels[:, :, 0])  # (Q, H')
-        skip[0] = self._skip()
-        kernels = torch.cat([kernels[..., :1] + skip[..., None], kernels[..., 1:]], dim=-1)
         signals = [u]
         if self.liquid_kernel == "kb":
             v = torch.tanh(u)
             signals += [lagged_products(u, v, q) for q in self.degrees]
-        y = causal_conv(signals, kernels)
+        y = self.core.convolve(torch.stack(signals, dim=1), powers, self._skip())
         if self.liquid_kernel == "pb":
             v = torch.tanh(u)
             for q in self.degrees:

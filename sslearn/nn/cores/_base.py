@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from sslearn.nn.kernels.fftconv import causal_fft_conv
+
 SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
 
 
@@ -78,6 +80,21 @@ class SSMCore(nn.Module):
     def kernels(self, length: int, powers: Sequence[int]) -> torch.Tensor:
         """Stacked kernels of shape ``(len(powers), channels, length)``."""
         return torch.stack([self.kernel(length, power=q) for q in powers])
+
+    def convolve(
+        self, signals: torch.Tensor, powers: Sequence[int], skip: torch.Tensor
+    ) -> torch.Tensor:
+        """``y = sum_q K_{powers[q]} * signals[:, q] + skip * signals[:, 0]`` (causal).
+
+        ``signals`` has shape ``(B, Q, channels, L)``, ``skip`` shape ``(channels,)``. The
+        default builds the kernels and convolves them by FFT, with the skip folded into tap 0
+        of the first kernel (no extra pass over the data).
+        """
+        kernels = self.kernels(signals.shape[-1], powers)  # (Q, channels, L)
+        first_taps = torch.zeros_like(kernels[:, :, 0])
+        first_taps[0] = skip
+        kernels = torch.cat([kernels[..., :1] + first_taps[..., None], kernels[..., 1:]], -1)
+        return causal_fft_conv(signals, kernels)
 
     def discretize(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError

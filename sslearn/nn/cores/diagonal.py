@@ -8,9 +8,12 @@ import torch
 
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
 from sslearn.nn.hippo import diagonal_init
+from sslearn.nn.kernels._dispatch import use_triton
+from sslearn.nn.kernels.chunked_conv import chunk_operators, chunked_conv_triton
 from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan
 
 INITS = ("legs", "lin", "inv", "real")
+CHUNK = 32  # time steps per chunk of the fused convolution (benchmarks/sweep_chunked.py)
 DISCRETIZATIONS = ("zoh", "bilinear")
 
 
@@ -117,6 +120,18 @@ class DiagonalSSM(SSMCore):
         log_abar, _, bbar, C = self._discrete()
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
         return vandermonde_kernel(weight, log_abar, length)
+
+    def convolve(self, signals, powers, skip):
+        """As :meth:`SSMCore.convolve`; on CUDA by the fused chunked kernel (no FFT).
+
+        The chunked form (:mod:`sslearn.nn.kernels.chunked_conv`) never builds the length-L
+        kernel; on the CPU the FFT convolution is faster and is kept.
+        """
+        if not use_triton(signals):
+            return super().convolve(signals, powers, skip)
+        log_abar, _, bbar, C = self._discrete()
+        weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
+        return chunked_conv_triton(signals, chunk_operators(weight, log_abar, CHUNK, skip))
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()
