@@ -175,10 +175,12 @@ class LiquidSSM(nn.Module):
         if self.liquid_kernel == "kb":
             v = torch.tanh(u)
             signals += [lagged_products(u, v, q) for q in self.degrees]
-        y = self.core.convolve(torch.stack(signals, dim=1), powers, self._skip())
-        if self.liquid_kernel == "pb":
+        pb = self.liquid_kernel == "pb"
+        gain = self.core.liquid_gain(2) if pb else None  # the degree-2 term is fused
+        y = self.core.convolve(torch.stack(signals, dim=1), powers, self._skip(), gain)
+        if pb and self.liquid_degree > 2:
             v = torch.tanh(u)
-            for q in self.degrees:
+            for q in self.degrees[1:]:
                 y = y + self.core.liquid_gain(q)[:, None] * lagged_products(u, v, q)
         return y
 

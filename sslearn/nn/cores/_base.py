@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from sslearn.nn.kernels.chunked_conv import product_term
 from sslearn.nn.kernels.fftconv import causal_fft_conv
 
 SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
@@ -82,19 +83,26 @@ class SSMCore(nn.Module):
         return torch.stack([self.kernel(length, power=q) for q in powers])
 
     def convolve(
-        self, signals: torch.Tensor, powers: Sequence[int], skip: torch.Tensor
+        self,
+        signals: torch.Tensor,
+        powers: Sequence[int],
+        skip: torch.Tensor,
+        product_gain: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``y = sum_q K_{powers[q]} * signals[:, q] + skip * signals[:, 0]`` (causal).
 
-        ``signals`` has shape ``(B, Q, channels, L)``, ``skip`` shape ``(channels,)``. The
-        default builds the kernels and convolves them by FFT, with the skip folded into tap 0
-        of the first kernel (no extra pass over the data).
+        ``signals`` has shape ``(B, Q, channels, L)``, ``skip`` shape ``(channels,)``. With
+        ``product_gain`` (channels,), the degree-2 liquid PB term
+        ``product_gain u[t-1] tanh(u[t])`` of ``u = signals[:, 0]`` is added. The default
+        builds the kernels and convolves them by FFT, with the skip folded into tap 0 of the
+        first kernel (no extra pass over the data).
         """
         kernels = self.kernels(signals.shape[-1], powers)  # (Q, channels, L)
         first_taps = torch.zeros_like(kernels[:, :, 0])
         first_taps[0] = skip
         kernels = torch.cat([kernels[..., :1] + first_taps[..., None], kernels[..., 1:]], -1)
-        return causal_fft_conv(signals, kernels)
+        y = causal_fft_conv(signals, kernels)
+        return y if product_gain is None else y + product_term(signals[:, 0], product_gain)
 
     def discretize(self) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -121,17 +121,19 @@ class DiagonalSSM(SSMCore):
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
         return vandermonde_kernel(weight, log_abar, length)
 
-    def convolve(self, signals, powers, skip):
+    def convolve(self, signals, powers, skip, product_gain=None):
         """As :meth:`SSMCore.convolve`; on CUDA by the fused chunked kernel (no FFT).
 
         The chunked form (:mod:`sslearn.nn.kernels.chunked_conv`) never builds the length-L
-        kernel; on the CPU the FFT convolution is faster and is kept.
+        kernel and adds the product term in the same pass; on the CPU the FFT convolution is
+        faster and is kept.
         """
         if not use_triton(signals):
-            return super().convolve(signals, powers, skip)
+            return super().convolve(signals, powers, skip, product_gain)
         log_abar, _, bbar, C = self._discrete()
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
-        return chunked_conv_triton(signals, chunk_operators(weight, log_abar, CHUNK, skip))
+        ops = chunk_operators(weight, log_abar, CHUNK, skip)
+        return chunked_conv_triton(signals, ops, product_gain)
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()

@@ -15,6 +15,10 @@ the states saved by the forward pass::
     dP_q += S_q^T G                                      dQ += [X_re, -X_im]^T dY
     dlam += sum_rows (conj(X) G)                         G <- dY [Q_re, -Q_im]^T + conj(lam) G
 
+With ``PB`` (one signal ``u``), the liquid PB term of degree 2, ``g u[t-1] tanh(u[t])``, is
+added to ``y`` in the same pass (and its gradients in the backward pass), so it costs no extra
+trip through memory.
+
 Parameter gradients are written per row block and summed by the caller (deterministic).
 Precision of the products: ``SSLEARN_CHUNK_PRECISION`` (``tf32x3`` by default: three TF32
 tensor-core products, close to float32; ``ieee``: plain float32 FMA).
@@ -53,6 +57,21 @@ def launch_config(batch: int, backward: bool = False) -> dict:
 def _complex_scale(xr, xi, lr, li):
     """``lam * x`` for ``x`` of shape (R, N2) and ``lam`` of shape (N2,)."""
     return xr * lr[None, :] - xi * li[None, :], xr * li[None, :] + xi * lr[None, :]
+
+
+@triton.jit
+def _tanh(x):
+    """tanh through one exp (also runs in Triton's interpreter)."""
+    e = tl.exp(-2.0 * tl.abs(x))
+    t = (1.0 - e) / (1.0 + e)
+    return tl.where(x < 0, -t, t)
+
+
+@triton.jit
+def _load_shifted(ptr, off, t, shift, ok, length):
+    """The tile at time ``t + shift`` (zero outside ``[0, length)``)."""
+    tau = t + shift
+    return tl.load(ptr + off + shift, mask=ok & ((tau >= 0) & (tau < length))[None, :], other=0.0)
 
 
 @triton.jit
@@ -99,11 +118,11 @@ def _operands(
 
 @triton.jit
 def chunked_conv_fwd_kernel(
-    s_ptr, y_ptr, x_ptr,
+    s_ptr, y_ptr, x_ptr, g_ptr,
     m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, lr_ptr, li_ptr,
     batch, channels, length, n_chunks,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, HOIST: tl.constexpr,
+    PREC: tl.constexpr, HOIST: tl.constexpr, PB: tl.constexpr,
 ):  # fmt: skip
     h = tl.program_id(0)
     rows = tl.program_id(1) * R + tl.arange(0, R)
@@ -137,6 +156,9 @@ def chunked_conv_fwd_kernel(
         xr = tl.dot(s, pr, xr, input_precision=PREC)
         xi = tl.dot(s, pi, xi, input_precision=PREC)
         io_mask = row_ok[:, None] & (t < length)[None, :]
+        if PB:  # NQ == 1: the tile of s is the tile of y
+            before = _load_shifted(s_ptr, s_off + c * T, t, -1, row_ok[:, None], length)
+            acc += tl.load(g_ptr + h) * before * _tanh(s)
         tl.store(y_ptr + y_rows[:, None] + t[None, :], acc, mask=io_mask)
         x_off = x_rows[:, None] + c * 2 * N2 + nn[None, :]
         tl.store(x_ptr + x_off, xr, mask=row_ok[:, None])
@@ -146,11 +168,11 @@ def chunked_conv_fwd_kernel(
 
 @triton.jit
 def chunked_conv_bwd_kernel(
-    s_ptr, dy_ptr, x_ptr, ds_ptr, dm_ptr, dp_ptr, dq_ptr, dl_ptr,
+    s_ptr, dy_ptr, x_ptr, ds_ptr, dm_ptr, dp_ptr, dq_ptr, dl_ptr, g_ptr, dg_ptr,
     m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, lr_ptr, li_ptr,
     batch, channels, length, n_chunks,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, HOIST: tl.constexpr,
+    PREC: tl.constexpr, HOIST: tl.constexpr, PB: tl.constexpr,
 ):  # fmt: skip
     h = tl.program_id(0)
     block = tl.program_id(1)
@@ -177,6 +199,7 @@ def chunked_conv_bwd_kernel(
     dqi = tl.zeros((N2, T), dtype=tl.float32)
     dlr = tl.zeros((N2,), dtype=tl.float32)
     dli = tl.zeros((N2,), dtype=tl.float32)
+    dg = tl.zeros((R, T), dtype=tl.float32)
     y_rows = (rows * channels + h) * length
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
     c = n_chunks - 1
@@ -197,6 +220,15 @@ def chunked_conv_bwd_kernel(
         ds = tl.dot(dy, m_t, input_precision=PREC)
         ds = tl.dot(gr, pr_t, ds, input_precision=PREC)
         ds = tl.dot(gi, pi_t, ds, input_precision=PREC)
+        if PB:  # d/du of g u[t-1] v[t] and g u[t] v[t+1], v = tanh(u)
+            gain = tl.load(g_ptr + h)
+            v = _tanh(s)
+            before = _load_shifted(s_ptr, s_off + c * T, t, -1, row_ok[:, None], length)
+            after = _load_shifted(s_ptr, s_off + c * T, t, 1, row_ok[:, None], length)
+            dy_after = _load_shifted(dy_ptr, y_rows[:, None] + c * T + tt[None, :], t, 1,
+                                     row_ok[:, None], length)  # fmt: skip
+            ds += gain * (dy * before * (1.0 - v * v) + dy_after * _tanh(after))
+            dg += dy * before * v
         tl.store(ds_ptr + s_off + c * T, ds, mask=chunk_ok)
         s_t = tl.trans(s)
         dm = tl.dot(s_t, dy, dm, input_precision=PREC)
@@ -223,3 +255,5 @@ def chunked_conv_bwd_kernel(
     l_base = (block * 2 * channels + h) * N2
     tl.store(dl_ptr + l_base + nn, dlr)
     tl.store(dl_ptr + l_base + channels * N2 + nn, dli)
+    if PB:
+        tl.store(dg_ptr + block * channels + h, tl.sum(tl.sum(dg, axis=1), axis=0))

@@ -84,13 +84,23 @@ def _pad_to_chunks(x: torch.Tensor, chunk: int) -> torch.Tensor:
     return torch.nn.functional.pad(x, (0, extra)) if extra else x
 
 
-def chunked_conv_reference(signals: torch.Tensor, ops: ChunkOperators) -> torch.Tensor:
+def product_term(u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """The liquid PB term of degree 2: ``gain[h] u[t-1] tanh(u[t])`` for u of shape (B, H, L)."""
+    before = torch.nn.functional.pad(u[..., :-1], (1, 0))
+    return gain[:, None] * before * torch.tanh(u)
+
+
+def chunked_conv_reference(
+    signals: torch.Tensor, ops: ChunkOperators, gain: torch.Tensor | None = None
+) -> torch.Tensor:
     """Pure-PyTorch chunked convolution (the Triton kernel's twin and the CPU path).
 
     Parameters
     ----------
     signals : tensor of shape (B, Q, H, L)
     ops : ChunkOperators
+    gain : tensor of shape (H,), optional
+        Adds :func:`product_term` of ``signals[:, 0]`` (only with Q = 1).
 
     Returns
     -------
@@ -108,12 +118,13 @@ def chunked_conv_reference(signals: torch.Tensor, ops: ChunkOperators) -> torch.
         states.append(ops.lam * states[-1] + into_state[:, :, c])
     before = torch.stack(states, dim=2)  # state entering each chunk
     y = y + torch.einsum("bhcn,hnt->bhct", before, ops.Q).real
-    return y.reshape(batch, channels, -1)[..., :length]
+    y = y.reshape(batch, channels, -1)[..., :length]
+    return y if gain is None else y + product_term(signals[:, 0], gain)
 
 
 class _ChunkedConvTriton(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, signals, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im):
+    def forward(ctx, signals, gain, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im):
         from sslearn.nn.kernels import _chunked_triton as kern
 
         signals = signals.contiguous()
@@ -124,19 +135,21 @@ class _ChunkedConvTriton(torch.autograd.Function):
         y = signals.new_empty(batch, channels, length)
         states = signals.new_empty(batch, channels, n_chunks, 2, n_states)
         grid = (channels, -(-batch // config["R"]))
+        pb = gain is not None
         kern.chunked_conv_fwd_kernel[grid](
-            signals, y, states, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im,
+            signals, y, states, gain if pb else y, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im,
             batch, channels, length, n_chunks,
-            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, **config,
+            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, PB=pb, **config,
         )  # fmt: skip
-        ctx.save_for_backward(signals, states, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im)
+        ctx.save_for_backward(signals, gain, states, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im)
         return y
 
     @staticmethod
     def backward(ctx, dy):
         from sslearn.nn.kernels import _chunked_triton as kern
 
-        signals, states, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im = ctx.saved_tensors
+        signals, gain, states, M, P_re, P_im, Q_re, Q_im, lam_re, lam_im = ctx.saved_tensors
+        pb = gain is not None
         batch, n_signals, channels, length = signals.shape
         chunk, n_states = M.shape[-1], Q_re.shape[1]
         n_chunks = states.shape[2]
@@ -148,14 +161,16 @@ class _ChunkedConvTriton(torch.autograd.Function):
         d_P = signals.new_empty(n_blocks, 2, *P_re.shape)
         d_Q = signals.new_empty(n_blocks, 2, *Q_re.shape)
         d_lam = signals.new_empty(n_blocks, 2, *lam_re.shape)
+        d_gain = signals.new_empty(n_blocks, channels)
         kern.chunked_conv_bwd_kernel[(channels, n_blocks)](
-            signals, dy, states, d_signals, d_M, d_P, d_Q, d_lam,
+            signals, dy, states, d_signals, d_M, d_P, d_Q, d_lam, gain if pb else dy, d_gain,
             M, P_re, P_im, Q_re, Q_im, lam_re, lam_im,
             batch, channels, length, n_chunks,
-            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, **config,
+            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, PB=pb, **config,
         )  # fmt: skip
         d_P, d_Q, d_lam = d_P.sum(0), d_Q.sum(0), d_lam.sum(0)
-        return d_signals, d_M.sum(0), *d_P, *d_Q, *d_lam
+        d_gain = d_gain.sum(0) if pb else None
+        return d_signals, d_gain, d_M.sum(0), *d_P, *d_Q, *d_lam
 
 
 def _stacked(n_signals: int, chunk: int) -> int:
@@ -179,21 +194,29 @@ def _pad_modes(ops: ChunkOperators) -> ChunkOperators:
     )
 
 
-def chunked_conv_triton(signals: torch.Tensor, ops: ChunkOperators) -> torch.Tensor:
+def chunked_conv_triton(
+    signals: torch.Tensor, ops: ChunkOperators, gain: torch.Tensor | None = None
+) -> torch.Tensor:
     """The fused Triton chunked convolution (float32; CUDA, or Triton's CPU interpreter).
 
-    The chunk length must be a power of two >= 16; the number of modes is padded.
+    Same arguments as :func:`chunked_conv_reference`. The chunk length must be a power of
+    two >= 16; the number of modes is padded.
     """
     chunk = ops.chunk
     if chunk < 16 or chunk & (chunk - 1):
         raise ValueError(f"the chunk length must be a power of two >= 16, got {chunk}")
+    if gain is not None and signals.shape[1] != 1:
+        raise ValueError("the fused product term needs exactly one signal (Q = 1)")
     ops = _pad_modes(ops)
+    gain = None if gain is None else gain.contiguous()
     return _ChunkedConvTriton.apply(
-        signals, ops.M.contiguous(), *_split(ops.P), *_split(ops.Q), *_split(ops.lam)
+        signals, gain, ops.M.contiguous(), *_split(ops.P), *_split(ops.Q), *_split(ops.lam)
     )
 
 
-def chunked_conv(signals: torch.Tensor, ops: ChunkOperators) -> torch.Tensor:
+def chunked_conv(
+    signals: torch.Tensor, ops: ChunkOperators, gain: torch.Tensor | None = None
+) -> torch.Tensor:
     """``y[b, h] = sum_q (K_q[h] * signals[b, q, h])`` (causal), Triton on CUDA, else the twin.
 
     Parameters
@@ -201,11 +224,13 @@ def chunked_conv(signals: torch.Tensor, ops: ChunkOperators) -> torch.Tensor:
     signals : tensor of shape (B, Q, H, L)
     ops : ChunkOperators
         From :func:`chunk_operators`.
+    gain : tensor of shape (H,), optional
+        Adds the degree-2 product term :func:`product_term` of ``signals[:, 0]`` (Q = 1).
 
     Returns
     -------
     tensor of shape (B, H, L)
     """
     if use_triton(signals):
-        return chunked_conv_triton(signals, ops)
-    return chunked_conv_reference(signals, ops)
+        return chunked_conv_triton(signals, ops, gain)
+    return chunked_conv_reference(signals, ops, gain)

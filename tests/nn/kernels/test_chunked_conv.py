@@ -67,31 +67,49 @@ def triton_device(device):
 
 def _outputs_and_grads(conv, problem, chunk, dy, dtype, device):
     leaves = [x.detach().to(device).requires_grad_() for x in problem]
-    signals, weight, log_a, skip = leaves
+    signals, weight, log_a, skip, *gain = leaves
     complex_dtype = torch.complex64 if dtype == torch.float32 else torch.complex128
     ops = chunk_operators(weight.to(complex_dtype), log_a.to(complex_dtype), chunk, skip.to(dtype))
-    y = conv(signals.to(dtype), ops)
+    y = conv(signals.to(dtype), ops, *(g.to(dtype) for g in gain))
     (y.double() * dy.to(device)).sum().backward()
     return [y.detach().double().cpu()] + [x.grad.cpu() for x in leaves]
 
 
+def test_twin_product_term_is_the_lagged_product():
+    signals, weight, log_a, skip = make_problem(2, 1, 3, 4, 30, seed=3)
+    gain = torch.randn(3, dtype=torch.float64)
+    ops = chunk_operators(weight, log_a, 8, skip)
+    u = signals[:, 0]
+    expected = direct_conv(signals, weight, log_a, skip)
+    expected[..., 1:] += gain[:, None] * u[..., :-1] * torch.tanh(u[..., 1:])
+    assert torch.allclose(chunked_conv_reference(signals, ops, gain), expected, atol=1e-11)
+
+
 @needs_triton
 @pytest.mark.parametrize(
-    ("batch", "n_signals", "channels", "n_states", "length"),
-    [(3, 1, 2, 16, 40), (2, 2, 3, 5, 37), (2, 3, 1, 16, 20), (17, 1, 1, 32, 16)],
+    ("batch", "n_signals", "channels", "n_states", "length", "product"),
+    [
+        (3, 1, 2, 16, 40, False),
+        (3, 1, 2, 16, 40, True),
+        (2, 2, 3, 5, 37, False),
+        (2, 3, 1, 16, 20, False),
+        (17, 1, 1, 32, 16, True),
+    ],
 )
-def test_triton_matches_twin(triton_device, batch, n_signals, channels, n_states, length):
+def test_triton_matches_twin(triton_device, batch, n_signals, channels, n_states, length, product):
     """Forward and every gradient, float32 kernel vs float64 twin; a batch that does not
-    fill the row block, lengths that are not a multiple of the chunk, padded modes."""
+    fill the row block, lengths that are not a multiple of the chunk, padded modes, with and
+    without the fused degree-2 product term."""
     problem = make_problem(batch, n_signals, channels, n_states, length, seed=batch)
+    if product:
+        problem = (*problem, torch.randn(channels, dtype=torch.float64))
     dy = torch.randn(batch, channels, length, dtype=torch.float64)
     expected = _outputs_and_grads(
         chunked_conv_reference, problem, 16, dy, torch.float64, triton_device
     )
     got = _outputs_and_grads(chunked_conv_triton, problem, 16, dy, torch.float32, triton_device)
-    for name, want, have in zip(
-        ("y", "signals", "weight", "log_a", "skip"), expected, got, strict=True
-    ):
+    names = ("y", "signals", "weight", "log_a", "skip", "gain")[: len(got)]
+    for name, want, have in zip(names, expected, got, strict=True):
         error = (have - want).abs().max() / want.abs().max()
         assert error < 2e-5, f"{name}: relative error {error:.2e}"
 
