@@ -132,8 +132,8 @@ class DiagonalSSM(SSMCore):
             return super().convolve(signals, powers, skip, product_gain)
         log_abar, _, bbar, C = self._discrete()
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
-        ops = chunk_operators(weight, log_abar, CHUNK, skip)
-        return chunked_conv_triton(signals, ops, product_gain)
+        ops = chunk_operators(weight, log_abar, CHUNK)
+        return chunked_conv_triton(signals, ops, skip, product_gain)
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()

@@ -3,17 +3,20 @@
 One program owns one channel ``h`` and ``R`` series (rows). It walks the chunks in order
 (forward) or in reverse (backward), keeping the ``R x N2`` complex state (forward) or its
 adjoint (backward) in registers; every chunk is a handful of small matrix products
-(``tl.dot``) against the channel's ``M``, ``P``, ``Q`` matrices, loaded once per program.
-The ``Q`` signals of a chunk are laid side by side (an ``R x QT`` tile, ``QT`` = Q rounded
-up to a power of two, times T) so that one product covers all of them and the gradient
-accumulators of ``M`` and ``P`` stay in registers.
+(``tl.dot``) against the channel's operators, built once per program from the kernel's first
+``T`` taps (the Toeplitz ``M``, with the skip ``D`` on the diagonal of the first signal's
+block), ``P`` and ``Q`` (``lam = Q[:, T-1] / 2``). The ``NQ`` signals of a chunk are laid side
+by side (an ``R x QT`` tile, ``QT`` = NQ rounded up to a power of two, times T) so that one
+product covers all of them and the gradient accumulators stay in registers.
 
 Backward, with ``G = dL/dX_c`` (real and imaginary parts) and ``X = X_{c-1}`` read back from
 the states saved by the forward pass::
 
-    dS_q = dY M_q^T + G_re P_re,q^T + G_im P_im,q^T      dM_q += S_q^T dY
-    dP_q += S_q^T G                                      dQ += [X_re, -X_im]^T dY
+    dS = dY M^T + G_re P_re^T + G_im P_im^T              dM += S^T dY
+    dP += S^T G                                          dQ += [X_re, -X_im]^T dY
     dlam += sum_rows (conj(X) G)                         G <- dY [Q_re, -Q_im]^T + conj(lam) G
+
+and at the end ``dtaps[q, d]`` = the sum of the ``d``-th diagonal of ``dM``'s block ``q``.
 
 With ``PB`` (one signal ``u``), the liquid PB term of degree 2, ``g u[t-1] tanh(u[t])``, is
 added to ``y`` in the same pass (and its gradients in the backward pass), so it costs no extra
@@ -21,7 +24,8 @@ trip through memory.
 
 Parameter gradients are written per row block and summed by the caller (deterministic).
 Precision of the products: ``SSLEARN_CHUNK_PRECISION`` (``tf32x3`` by default: three TF32
-tensor-core products, close to float32; ``ieee``: plain float32 FMA).
+tensor-core products, close to float32; ``ieee``: plain float32 FMA; ``tf32``: one TF32
+product, ~1e-3 relative error).
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ import triton.language as tl
 def launch_config(batch: int, backward: bool = False) -> dict:
     """Launch settings of the forward or backward kernel.
 
-    Rows per program (a power of two >= 16, ``tl.dot``'s minimum), warps, the product
-    precision and whether the operands stay in registers (``HOIST``) or are reloaded from
-    L1 every chunk. ``SSLEARN_CHUNK_{ROWS,WARPS,PRECISION,HOIST}`` (``_BWD_`` variants for
-    the backward kernel, e.g. ``SSLEARN_CHUNK_BWD_WARPS``) override them for sweeps.
+    Rows per program (a power of two >= 16, ``tl.dot``'s minimum), warps and the product
+    precision. ``SSLEARN_CHUNK_{ROWS,WARPS,PRECISION}`` (``_BWD_`` variants for the backward
+    kernel, e.g. ``SSLEARN_CHUNK_BWD_WARPS``) override them for sweeps
+    (``benchmarks/sweep_chunked.py`` chose the defaults).
     """
 
     def setting(name, default):
@@ -49,7 +53,6 @@ def launch_config(batch: int, backward: bool = False) -> dict:
         "R": int(setting("ROWS", 16)),
         "num_warps": int(setting("WARPS", 4)),
         "PREC": setting("PRECISION", "tf32x3"),
-        "HOIST": setting("HOIST", "1") == "1",
     }
 
 
@@ -75,66 +78,60 @@ def _load_shifted(ptr, off, t, shift, ok, length):
 
 
 @triton.jit
-def _signal_offsets(rows, h, channels, length, NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
-    """Offsets (R, QT) of the chunk-0 signals of the block, and the mask of real signals."""
+def _stacked_index(NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
+    """For the stacked axis ``j = q T + s``: ``q``, ``s`` and whether ``q`` is a real signal."""
     j = tl.arange(0, QT)
-    q, tau = j // T, j % T
-    off = ((rows[:, None] * NQ + q[None, :]) * channels + h) * length + tau[None, :]
-    return off, tau, q < NQ
+    return j // T, j % T, j // T < NQ
 
 
 @triton.jit
-def _operator_offsets(h, NQ: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, QT: tl.constexpr):
-    """Offsets of the stacked ``M`` (QT, T) and ``P`` (QT, N2) tiles of channel ``h``."""
-    j = tl.arange(0, QT)
-    q, tau = j // T, j % T
-    row = (h * NQ + q) * T + tau
-    return (
-        row[:, None] * T + tl.arange(0, T)[None, :],
-        row[:, None] * N2 + tl.arange(0, N2)[None, :],
-        q < NQ,
-    )
+def _signal_offsets(rows, h, channels, length, NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
+    """Offsets (R, QT) of the chunk-0 signals of the block, and the mask of real signals."""
+    q, tau, real = _stacked_index(NQ, T, QT)
+    off = ((rows[:, None] * NQ + q[None, :]) * channels + h) * length + tau[None, :]
+    return off, tau, real
 
 
 @triton.jit
 def _operands(
-    m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, h,
+    taps_ptr, skip_ptr, p_ptr, q_ptr, h,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr,
-    TRANS: tl.constexpr,
 ):  # fmt: skip
-    """Channel ``h``'s ``M``, ``P_re``, ``P_im`` (QT rows) and ``Q_re``, ``Q_im`` tiles,
-    transposed when ``TRANS`` (as the backward products use them)."""
-    m_off, p_off, op_ok = _operator_offsets(h, NQ, T, N2, QT)
-    nt = tl.arange(0, N2)[:, None] * T + tl.arange(0, T)[None, :]
-    m = tl.load(m_ptr + m_off, mask=op_ok[:, None], other=0.0)
-    pr = tl.load(pr_ptr + p_off, mask=op_ok[:, None], other=0.0)
-    pi = tl.load(pi_ptr + p_off, mask=op_ok[:, None], other=0.0)
-    qr = tl.load(qr_ptr + h * N2 * T + nt)
-    qi = tl.load(qi_ptr + h * N2 * T + nt)
-    if TRANS:
-        m, pr, pi, qr, qi = tl.trans(m), tl.trans(pr), tl.trans(pi), tl.trans(qr), tl.trans(qi)
-    return m, pr, pi, qr, qi
+    """Channel ``h``'s ``M`` (QT, T), ``P_re``, ``P_im`` (QT, N2), ``Q_re``, ``Q_im`` (N2, T)
+    and ``lam`` (N2,). ``P`` and ``Q`` are complex, stored as (re, im) pairs."""
+    q, s, real = _stacked_index(NQ, T, QT)
+    tt = tl.arange(0, T)
+    nn = tl.arange(0, N2)
+    lag = tt[None, :] - s[:, None]
+    m = tl.load(
+        taps_ptr + (h * NQ + q[:, None]) * T + lag, mask=real[:, None] & (lag >= 0), other=0.0
+    )
+    m += tl.where((q[:, None] == 0) & (lag == 0), tl.load(skip_ptr + h), 0.0)
+    p_off = (((h * NQ + q[:, None]) * T + s[:, None]) * N2 + nn[None, :]) * 2
+    pr = tl.load(p_ptr + p_off, mask=real[:, None], other=0.0)
+    pi = tl.load(p_ptr + p_off + 1, mask=real[:, None], other=0.0)
+    q_off = ((h * N2 + nn[:, None]) * T + tt[None, :]) * 2
+    qr = tl.load(q_ptr + q_off)
+    qi = tl.load(q_ptr + q_off + 1)
+    lam_off = ((h * N2 + nn) * T + T - 1) * 2
+    lr = 0.5 * tl.load(q_ptr + lam_off)
+    li = 0.5 * tl.load(q_ptr + lam_off + 1)
+    return m, pr, pi, qr, qi, lr, li
 
 
 @triton.jit
 def chunked_conv_fwd_kernel(
-    s_ptr, y_ptr, x_ptr, g_ptr,
-    m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, lr_ptr, li_ptr,
+    s_ptr, y_ptr, x_ptr, g_ptr, skip_ptr, taps_ptr, p_ptr, q_ptr,
     batch, channels, length, n_chunks,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, HOIST: tl.constexpr, PB: tl.constexpr,
+    PREC: tl.constexpr, PB: tl.constexpr,
 ):  # fmt: skip
     h = tl.program_id(0)
     rows = tl.program_id(1) * R + tl.arange(0, R)
     row_ok = rows < batch
     tt = tl.arange(0, T)
     nn = tl.arange(0, N2)
-    if HOIST:  # operands in registers for the whole walk, else reloaded (L1) every chunk
-        m, pr, pi, qr, qi = _operands(
-            m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, h, NQ, QT, T, N2, False
-        )
-    lr = tl.load(lr_ptr + h * N2 + nn)
-    li = tl.load(li_ptr + h * N2 + nn)
+    m, pr, pi, qr, qi, lr, li = _operands(taps_ptr, skip_ptr, p_ptr, q_ptr, h, NQ, QT, T, N2)
     s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT)
     s_ok = row_ok[:, None] & s_ok[None, :]
     xr = tl.zeros((R, N2), dtype=tl.float32)
@@ -143,10 +140,6 @@ def chunked_conv_fwd_kernel(
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
     c = 0
     while c < n_chunks:  # a while loop: Triton's interpreter cannot range() over an argument
-        if not HOIST:
-            m, pr, pi, qr, qi = _operands(
-                m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, h, NQ, QT, T, N2, False
-            )
         t = c * T + tt
         s = tl.load(s_ptr + s_off + c * T, mask=s_ok & (c * T + tau < length)[None, :], other=0.0)
         acc = tl.dot(xr, qr, input_precision=PREC)
@@ -167,12 +160,24 @@ def chunked_conv_fwd_kernel(
 
 
 @triton.jit
+def _store_diagonal_sums(ptr, dm, NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
+    """``ptr[q * T + d] = sum_s dm[q T + s, s + d]`` (the taps' gradient from ``dM``)."""
+    _, s, _ = _stacked_index(NQ, T, QT)
+    lag = tl.arange(0, T)[None, :] - s[:, None]
+    for d in tl.static_range(T):
+        per_row = tl.sum(tl.where(lag == d, dm, 0.0), axis=1)  # (QT,)
+        per_signal = tl.sum(tl.reshape(per_row, (QT // T, T)), axis=1)  # (QT // T,)
+        signal = tl.arange(0, QT // T)
+        tl.store(ptr + signal * T + d, per_signal, mask=signal < NQ)
+
+
+@triton.jit
 def chunked_conv_bwd_kernel(
-    s_ptr, dy_ptr, x_ptr, ds_ptr, dm_ptr, dp_ptr, dq_ptr, dl_ptr, g_ptr, dg_ptr,
-    m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, lr_ptr, li_ptr,
+    s_ptr, dy_ptr, x_ptr, ds_ptr, dtaps_ptr, dp_ptr, dq_ptr, g_ptr, dg_ptr,
+    skip_ptr, taps_ptr, p_ptr, q_ptr,
     batch, channels, length, n_chunks,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, HOIST: tl.constexpr, PB: tl.constexpr,
+    PREC: tl.constexpr, PB: tl.constexpr,
 ):  # fmt: skip
     h = tl.program_id(0)
     block = tl.program_id(1)
@@ -180,14 +185,14 @@ def chunked_conv_bwd_kernel(
     row_ok = rows < batch
     tt = tl.arange(0, T)
     nn = tl.arange(0, N2)
-    nt = nn[:, None] * T + tt[None, :]
-    m_off, p_off, op_ok = _operator_offsets(h, NQ, T, N2, QT)
-    if HOIST:
-        m_t, pr_t, pi_t, qr_t, qi_t = _operands(
-            m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, h, NQ, QT, T, N2, True
-        )
-    lr = tl.load(lr_ptr + h * N2 + nn)
-    li = tl.load(li_ptr + h * N2 + nn)
+    m, pr, pi, qr, qi, lr, li = _operands(taps_ptr, skip_ptr, p_ptr, q_ptr, h, NQ, QT, T, N2)
+    m_t, pr_t, pi_t, qr_t, qi_t = (
+        tl.trans(m),
+        tl.trans(pr),
+        tl.trans(pi),
+        tl.trans(qr),
+        tl.trans(qi),
+    )
     s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT)
     s_ok = row_ok[:, None] & s_ok[None, :]
     gr = tl.zeros((R, N2), dtype=tl.float32)
@@ -204,10 +209,6 @@ def chunked_conv_bwd_kernel(
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
     c = n_chunks - 1
     while c >= 0:
-        if not HOIST:
-            m_t, pr_t, pi_t, qr_t, qi_t = _operands(
-                m_ptr, pr_ptr, pi_ptr, qr_ptr, qi_ptr, h, NQ, QT, T, N2, True
-            )
         t = c * T + tt
         io_mask = row_ok[:, None] & (t < length)[None, :]
         dy = tl.load(dy_ptr + y_rows[:, None] + t[None, :], mask=io_mask, other=0.0)
@@ -244,16 +245,14 @@ def chunked_conv_bwd_kernel(
         gr += new_gr
         gi += new_gi
         c -= 1
-    block_m = block * channels * NQ * T * T
-    tl.store(dm_ptr + block_m + m_off, dm, mask=op_ok[:, None])
-    block_p = block * 2 * channels * NQ * T * N2
-    tl.store(dp_ptr + block_p + p_off, dpr, mask=op_ok[:, None])
-    tl.store(dp_ptr + block_p + channels * NQ * T * N2 + p_off, dpi, mask=op_ok[:, None])
-    q_base = (block * 2 * channels + h) * N2 * T
-    tl.store(dq_ptr + q_base + nt, dqr)
-    tl.store(dq_ptr + q_base + channels * N2 * T + nt, -dqi)
-    l_base = (block * 2 * channels + h) * N2
-    tl.store(dl_ptr + l_base + nn, dlr)
-    tl.store(dl_ptr + l_base + channels * N2 + nn, dli)
+    _store_diagonal_sums(dtaps_ptr + (block * channels + h) * NQ * T, dm, NQ, T, QT)
+    q, s, real = _stacked_index(NQ, T, QT)
+    p_off = (((block * channels + h) * NQ * T + q[:, None] * T + s[:, None]) * N2 + nn[None, :]) * 2
+    tl.store(dp_ptr + p_off, dpr, mask=real[:, None])
+    tl.store(dp_ptr + p_off + 1, dpi, mask=real[:, None])
+    last = (tt == T - 1)[None, :]  # lam = Q[:, T-1] / 2
+    q_off = (((block * channels + h) * N2 + nn[:, None]) * T + tt[None, :]) * 2
+    tl.store(dq_ptr + q_off, dqr + tl.where(last, 0.5 * dlr[:, None], 0.0))
+    tl.store(dq_ptr + q_off + 1, -dqi + tl.where(last, 0.5 * dli[:, None], 0.0))
     if PB:
         tl.store(dg_ptr + block * channels + h, tl.sum(tl.sum(dg, axis=1), axis=0))

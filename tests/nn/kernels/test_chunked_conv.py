@@ -42,18 +42,18 @@ def direct_conv(signals, weight, log_a, skip):
 @pytest.mark.parametrize(("n_signals", "length", "chunk"), [(1, 40, 16), (2, 33, 8), (1, 7, 16)])
 def test_twin_matches_direct_sum(n_signals, length, chunk):
     signals, weight, log_a, skip = make_problem(3, n_signals, 2, 5, length, seed=length)
-    ops = chunk_operators(weight, log_a, chunk, skip)
+    ops = chunk_operators(weight, log_a, chunk)
     expected = direct_conv(signals, weight, log_a, skip)
-    assert torch.allclose(chunked_conv_reference(signals, ops), expected, atol=1e-11)
+    assert torch.allclose(chunked_conv_reference(signals, ops, skip), expected, atol=1e-11)
 
 
 def test_twin_is_causal():
     signals, weight, log_a, skip = make_problem(2, 1, 3, 4, 50, seed=1)
-    ops = chunk_operators(weight, log_a, 16, skip)
+    ops = chunk_operators(weight, log_a, 16)
     changed = signals.clone()
     changed[..., 37:] = torch.randn_like(changed[..., 37:])
-    before = chunked_conv_reference(signals, ops)
-    after = chunked_conv_reference(changed, ops)
+    before = chunked_conv_reference(signals, ops, skip)
+    after = chunked_conv_reference(changed, ops, skip)
     assert torch.equal(before[..., :37], after[..., :37])
     assert not torch.allclose(before[..., 37:], after[..., 37:])
 
@@ -69,8 +69,8 @@ def _outputs_and_grads(conv, problem, chunk, dy, dtype, device):
     leaves = [x.detach().to(device).requires_grad_() for x in problem]
     signals, weight, log_a, skip, *gain = leaves
     complex_dtype = torch.complex64 if dtype == torch.float32 else torch.complex128
-    ops = chunk_operators(weight.to(complex_dtype), log_a.to(complex_dtype), chunk, skip.to(dtype))
-    y = conv(signals.to(dtype), ops, *(g.to(dtype) for g in gain))
+    ops = chunk_operators(weight.to(complex_dtype), log_a.to(complex_dtype), chunk)
+    y = conv(signals.to(dtype), ops, skip.to(dtype), *(g.to(dtype) for g in gain))
     (y.double() * dy.to(device)).sum().backward()
     return [y.detach().double().cpu()] + [x.grad.cpu() for x in leaves]
 
@@ -78,11 +78,11 @@ def _outputs_and_grads(conv, problem, chunk, dy, dtype, device):
 def test_twin_product_term_is_the_lagged_product():
     signals, weight, log_a, skip = make_problem(2, 1, 3, 4, 30, seed=3)
     gain = torch.randn(3, dtype=torch.float64)
-    ops = chunk_operators(weight, log_a, 8, skip)
+    ops = chunk_operators(weight, log_a, 8)
     u = signals[:, 0]
     expected = direct_conv(signals, weight, log_a, skip)
     expected[..., 1:] += gain[:, None] * u[..., :-1] * torch.tanh(u[..., 1:])
-    assert torch.allclose(chunked_conv_reference(signals, ops, gain), expected, atol=1e-11)
+    assert torch.allclose(chunked_conv_reference(signals, ops, skip, gain), expected, atol=1e-11)
 
 
 @needs_triton
