@@ -7,10 +7,34 @@ states of each row; it walks time sequentially, keeping the state in registers:
 
 with ``cap(p) = p / max(1, |p|)``. The forward pass stores the state every ``CHUNK`` steps.
 The backward pass walks the chunks in reverse: it recomputes a chunk's states from its
-checkpoint into a small scratch buffer, then runs the adjoint recurrence
-``G_k = 2 dy_k conj(C) + conj(a_{k+1}) G_{k+1}`` backwards through the chunk, accumulating
-the parameter gradients per row (summed over the batch by the caller).
+checkpoint, then runs the adjoint recurrence ``G_k = 2 dy_k conj(C) + conj(a_{k+1}) G_{k+1}``
+backwards through the chunk, accumulating the parameter gradients per row (summed over the
+batch by the caller).
+
+Two implementations share the checkpoint layout ``(n_rows, n_chunks, 2, n_states)``, so
+either backward accepts either forward's checkpoints:
+
+``stepwise``
+    A runtime loop over the steps of a chunk: per-step loads of ``u``/``v``/``dy``, per-step
+    stores of ``y``/``du``/``dv``; the backward recomputes a chunk into a per-program global
+    scratch buffer (L1/L2 resident) and reads it back in reverse.
+``blocked``
+    The steps of a chunk are unrolled at compile time (``CHUNK`` must be a power of two).
+    ``u``/``v``/``dy`` are loaded as one ``[BR, CHUNK]`` tile per chunk and split into
+    per-step vectors held in registers (a ``tl.split`` tree: no cross-lane reduction);
+    ``y``/``du``/``dv`` are collected per step and joined back into one ``[BR, CHUNK]`` tile
+    (a ``tl.join`` tree), stored once per chunk. The backward keeps the recomputed chunk
+    states and multipliers in registers (tuples of per-step tensors, indexed by
+    compile-time constants) instead of the global scratch buffer; that bounds ``CHUNK``
+    (at 4 states per thread, ``CHUNK = 8`` fits in 255 registers, 16 spills).
+
+``liquid_scan_fwd_kernel`` and ``liquid_scan_bwd_kernel`` are launchers with the call
+signature of a Triton kernel (``kernel[grid](...)``) that run the configured variant, see
+:func:`scan_config`.
 """
+
+# The kernels grow tuples by concatenation: the Triton compiler has no starred expressions.
+# ruff: noqa: RUF005
 
 from __future__ import annotations
 
@@ -19,9 +43,18 @@ import os
 import triton
 import triton.language as tl
 
+VARIANTS = ("stepwise", "blocked")
+DEFAULT_VARIANT = "blocked"  # 1.5-2.0x faster than stepwise on an H100 (benchmarks/sweep_scan.py)
+
+
+# ----------------------------------------------------------------------------------------
+# shared pieces
+# ----------------------------------------------------------------------------------------
+
 
 @triton.jit
 def _load_params(ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, off, mask):
+    """Real and imaginary parts of Abar, Bbar and C at ``off`` (zero where masked)."""
     ar = tl.load(ar_ptr + off, mask=mask, other=0.0)
     ai = tl.load(ai_ptr + off, mask=mask, other=0.0)
     br = tl.load(br_ptr + off, mask=mask, other=0.0)
@@ -29,6 +62,69 @@ def _load_params(ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, off, mask):
     cr = tl.load(cr_ptr + off, mask=mask, other=0.0)
     ci = tl.load(ci_ptr + off, mask=mask, other=0.0)
     return ar, ai, br, bi, cr, ci
+
+
+@triton.jit
+def _program_tile(pid, n_rows, n_channels, n_states, n_chunks, BR: tl.constexpr, BN: tl.constexpr):
+    """Index tensors of one program's ``[BR, BN]`` (rows x states) tile.
+
+    Returns
+    -------
+    rows, states : tensors
+        Global row indices ``[BR]`` and state indices ``[BN]``.
+    row_ok : tensor
+        ``[BR]`` rows that exist.
+    mask : tensor
+        ``[BR, BN]`` elements that exist.
+    param_off, ckpt_off : tensors
+        ``[BR, BN]`` offsets into the ``(H, N/2)`` parameters and into the
+        ``(n_rows, n_chunks, 2, n_states)`` checkpoints (chunk 0, real part).
+    """
+    rows = pid * BR + tl.arange(0, BR)
+    states = tl.arange(0, BN)
+    row_ok = rows < n_rows
+    mask = row_ok[:, None] & (states < n_states)[None, :]
+    param_off = (rows % n_channels)[:, None] * n_states + states[None, :]
+    ckpt_off = rows[:, None] * (n_chunks * 2 * n_states) + states[None, :]
+    return rows, states, row_ok, mask, param_off, ckpt_off
+
+
+@triton.jit
+def _advance(xr, xi, a_r, a_i, br, bi, u):
+    """One step of the recurrence, ``x <- a x + Bbar u`` (``u`` broadcasts over the states)."""
+    return a_r * xr - a_i * xi + br * u, a_r * xi + a_i * xr + bi * u
+
+
+@triton.jit
+def _store_checkpoint(ckpt_ptr, base, n_states, xr, xi, mask):
+    """Store a chunk's start state at ``base`` (real part, then imaginary part)."""
+    tl.store(ckpt_ptr + base, xr, mask=mask)
+    tl.store(ckpt_ptr + base + n_states, xi, mask=mask)
+
+
+@triton.jit
+def _load_checkpoint(ckpt_ptr, base, n_states, mask):
+    """Load a chunk's start state stored by :func:`_store_checkpoint`."""
+    xr = tl.load(ckpt_ptr + base, mask=mask, other=0.0)
+    xi = tl.load(ckpt_ptr + base + n_states, mask=mask, other=0.0)
+    return xr, xi
+
+
+@triton.jit
+def _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads):
+    """Store the six per-row gradient planes ``(6, n_rows, n_states)``.
+
+    ``grads`` is the tuple (Abar re, Abar im, Bbar re, Bbar im, C re, C im).
+    """
+    out = rows[:, None] * n_states + states[None, :]
+    plane = n_rows * n_states
+    for p in tl.static_range(6):
+        tl.store(grad_ptr + p * plane + out, grads[p], mask=mask)
+
+
+# ----------------------------------------------------------------------------------------
+# stepwise variant
+# ----------------------------------------------------------------------------------------
 
 
 @triton.jit
@@ -42,32 +138,26 @@ def _capped_multiplier(ar, ai, br, bi, v):
 
 
 @triton.jit
-def liquid_scan_fwd_kernel(
+def stepwise_fwd_kernel(
     u_ptr, v_ptr, y_ptr, ckpt_ptr,
     ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
     CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr,
 ):  # fmt: skip
-    rows = tl.program_id(0) * BR + tl.arange(0, BR)
-    states = tl.arange(0, BN)
-    row_ok = rows < n_rows
-    mask = row_ok[:, None] & (states < n_states)[None, :]
-    param_off = (rows % n_channels)[:, None] * n_states + states[None, :]
+    rows, _states, row_ok, mask, param_off, ckpt_off = _program_tile(
+        tl.program_id(0), n_rows, n_channels, n_states, n_chunks, BR, BN
+    )
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
-    # checkpoint layout: (n_rows, n_chunks, 2, n_states) float32
-    ckpt_off = rows[:, None] * (n_chunks * 2 * n_states) + states[None, :]
     zero = tl.zeros((BR,), dtype=tl.int32)
     u = tl.load(u_ptr + rows * length, mask=row_ok, other=0.0)
     v = tl.load(v_ptr + rows * length, mask=row_ok, other=0.0)
     c = 0
     while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
-        base = ckpt_off + c * 2 * n_states
-        tl.store(ckpt_ptr + base, xr, mask=mask)
-        tl.store(ckpt_ptr + base + n_states, xi, mask=mask)
+        _store_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, xr, xi, mask)
         for j in range(0, CHUNK):
             k = c * CHUNK + j
             ok = row_ok & (zero + k < length)
@@ -76,9 +166,7 @@ def liquid_scan_fwd_kernel(
             u_next = tl.load(u_ptr + rows * length + k + 1, mask=ahead, other=0.0)
             v_next = tl.load(v_ptr + rows * length + k + 1, mask=ahead, other=0.0)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
-            new_r = a_r * xr - a_i * xi + br * u[:, None]
-            xi = a_r * xi + a_i * xr + bi * u[:, None]
-            xr = new_r
+            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
             y = 2.0 * tl.sum(cr * xr - ci * xi, axis=1)
             tl.store(y_ptr + rows * length + k, y, mask=ok)
             u, v = u_next, v_next
@@ -86,33 +174,28 @@ def liquid_scan_fwd_kernel(
 
 
 @triton.jit
-def liquid_scan_bwd_kernel(
+def stepwise_bwd_kernel(
     u_ptr, v_ptr, dy_ptr, ckpt_ptr, scratch_ptr, du_ptr, dv_ptr, grad_ptr,
     ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
     CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
-    rows = pid * BR + tl.arange(0, BR)
-    states = tl.arange(0, BN)
-    row_ok = rows < n_rows
-    mask = row_ok[:, None] & (states < n_states)[None, :]
-    param_off = (rows % n_channels)[:, None] * n_states + states[None, :]
+    rows, states, row_ok, mask, param_off, ckpt_off = _program_tile(
+        pid, n_rows, n_channels, n_states, n_chunks, BR, BN
+    )
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
     zero = tl.zeros((BR, BN), dtype=tl.float32)
     g_ar, g_ai, g_br, g_bi, g_cr, g_ci = zero, zero, zero, zero, zero, zero
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
-    ckpt_off = rows[:, None] * (n_chunks * 2 * n_states) + states[None, :]
     # scratch layout per program: (CHUNK + 1, 2, BR, BN); slot 0 holds the chunk's start state
     tile = tl.arange(0, BR)[:, None] * BN + states[None, :]
     scratch = scratch_ptr + pid * (CHUNK + 1) * 2 * BR * BN + tile
     c = n_chunks - 1
     while c >= 0:
-        base = ckpt_off + c * 2 * n_states
-        xr = tl.load(ckpt_ptr + base, mask=mask, other=0.0)
-        xi = tl.load(ckpt_ptr + base + n_states, mask=mask, other=0.0)
+        xr, xi = _load_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, mask)
         tl.store(scratch, xr)
         tl.store(scratch + BR * BN, xi)
         for j in range(0, CHUNK):  # recompute the chunk's states
@@ -121,9 +204,7 @@ def liquid_scan_bwd_kernel(
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
             v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
-            new_r = a_r * xr - a_i * xi + br * u[:, None]
-            xi = a_r * xi + a_i * xr + bi * u[:, None]
-            xr = new_r
+            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
             slot = scratch + (j + 1) * 2 * BR * BN
             tl.store(slot, xr)
             tl.store(slot + BR * BN, xi)
@@ -169,28 +250,326 @@ def liquid_scan_bwd_kernel(
             carry_i = a_r * gi - a_i * gr
         tl.debug_barrier()
         c -= 1
-    # per-row parameter gradients: (6, n_rows, n_states)
-    out = rows[:, None] * n_states + states[None, :]
-    plane = n_rows * n_states
-    tl.store(grad_ptr + out, g_ar, mask=mask)
-    tl.store(grad_ptr + plane + out, g_ai, mask=mask)
-    tl.store(grad_ptr + 2 * plane + out, g_br, mask=mask)
-    tl.store(grad_ptr + 3 * plane + out, g_bi, mask=mask)
-    tl.store(grad_ptr + 4 * plane + out, g_cr, mask=mask)
-    tl.store(grad_ptr + 5 * plane + out, g_ci, mask=mask)
+    _store_param_grads(
+        grad_ptr, rows, states, mask, n_rows, n_states, (g_ar, g_ai, g_br, g_bi, g_cr, g_ci)
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# blocked variant
+# ----------------------------------------------------------------------------------------
+
+
+@triton.jit
+def _multiplier(ar, ai, br, bi, v):
+    """``a = cap(Abar + Bbar v)`` and its scale ``inv = 1 / max(1, |p|)``.
+
+    ``v`` is ``[BR, 1]`` and broadcasts over the states. The same values as the stepwise
+    ``_capped_multiplier`` (``rsqrt(1) = 1`` is clamped explicitly) in one fewer op.
+    """
+    pr = ar + br * v
+    pi = ai + bi * v
+    inv = tl.minimum(tl.math.rsqrt(tl.maximum(pr * pr + pi * pi, 1.0)), 1.0)
+    return pr * inv, pi * inv, inv
+
+
+@triton.jit
+def _time_block(rows, row_ok, t0, length, T: tl.constexpr):
+    """Offsets and mask of the ``[BR, T]`` tile of steps ``t0 .. t0 + T - 1`` of each row."""
+    steps = t0 + tl.arange(0, T)
+    offsets = rows[:, None] * length + steps[None, :]
+    return offsets, row_ok[:, None] & (steps < length)[None, :]
+
+
+@triton.jit
+def _unstack_steps(tile, BR: tl.constexpr, LOG2T: tl.constexpr):
+    """Split a ``[BR, T]`` tile (``T = 2**LOG2T``) into a tuple of ``T`` ``[BR]`` vectors.
+
+    A tree of ``tl.split`` calls over the time axis viewed as ``LOG2T`` axes of size two:
+    every split axis is held in registers, so no value crosses lanes per step (the compiler
+    converts the tile's layout once). Entry ``j`` of the result is column ``j``.
+    """
+    parts = (tl.reshape(tile, (BR,) + (2,) * LOG2T),)
+    for level in tl.static_range(LOG2T):
+        low = ()
+        high = ()
+        for m in tl.static_range(1 << level):
+            lo, hi = tl.split(parts[m])
+            low = low + (lo,)
+            high = high + (hi,)
+        parts = low + high
+    return parts
+
+
+@triton.jit
+def _stack_steps(values, BR: tl.constexpr, T: tl.constexpr, LOG2T: tl.constexpr):
+    """Inverse of :func:`_unstack_steps`: join ``T`` ``[BR]`` vectors into a ``[BR, T]`` tile."""
+    for level in tl.static_range(LOG2T):
+        joined = ()
+        for m in tl.static_range(T >> (level + 1)):
+            joined = joined + (tl.join(values[m], values[m + (T >> (level + 1))]),)
+        values = joined
+    return tl.reshape(values[0], (BR, T))
+
+
+@triton.jit
+def _load_steps(ptr, offsets, t_mask, BR: tl.constexpr, LOG2T: tl.constexpr):
+    """Load one ``[BR, T]`` time block and split it into per-step ``[BR]`` vectors."""
+    return _unstack_steps(tl.load(ptr + offsets, mask=t_mask, other=0.0), BR, LOG2T)
+
+
+@triton.jit
+def _adjoint_step(
+    grads, carry_r, carry_i, dy2, u, v, xr, xi, pr, pi, a_r, a_i, inv, br, bi, cr, ci
+):
+    """One reverse step of the adjoint recurrence.
+
+    ``x_k = a_k x_{k-1} + Bbar u_k`` with ``a_k = cap(p_k)``, ``p_k = Abar + Bbar v_k``.
+    Past the end of a sequence the masked loads give ``dy = 0`` and the incoming carry is
+    zero, so every adjoint there is zero without masking.
+
+    Parameters
+    ----------
+    grads : tuple
+        Running gradients of (Abar re, Abar im, Bbar re, Bbar im, C re, C im), ``[BR, BN]``.
+    carry_r, carry_i : tensors
+        ``conj(a_{k+1}) G_{k+1}``, the adjoint flowing back from step ``k + 1``.
+    dy2 : tensor
+        ``2 dy_k``, ``[BR, 1]``.
+    u, v : tensors
+        Inputs of step ``k``, ``[BR, 1]``.
+    xr, xi, pr, pi : tensors
+        ``x_k`` and ``x_{k-1}``.
+    a_r, a_i, inv : tensors
+        The capped multiplier of step ``k`` and its scale (see :func:`_multiplier`).
+    br, bi, cr, ci : tensors
+        ``Bbar`` and ``C``.
+
+    Returns
+    -------
+    du, dv : tensors
+        ``[BR]`` input gradients of step ``k``.
+    carry_r, carry_i : tensors
+        ``conj(a_k) G_k`` for step ``k - 1``.
+    grads : tuple
+        ``grads`` plus this step's contributions (each a fused multiply-add chain).
+    """
+    gr = dy2 * cr + carry_r  # G_k, the total adjoint of x_k
+    gi = carry_i - dy2 * ci
+    ga_r = gr * pr + gi * pi  # adjoint of a_k: G conj(x_{k-1})
+    ga_i = gi * pr - gr * pi
+    # a = p / max(1, |p|): G_p = (G_a - a Re(conj(a) G_a)) / |p| where capped, else G_a
+    s = tl.where(inv < 1.0, a_r * ga_r + a_i * ga_i, 0.0)
+    gp_r = (ga_r - a_r * s) * inv
+    gp_i = (ga_i - a_i * s) * inv
+    du = tl.sum(br * gr + bi * gi, axis=1)
+    dv = tl.sum(br * gp_r + bi * gp_i, axis=1)
+    grads = (
+        grads[0] + gp_r,
+        grads[1] + gp_i,
+        grads[2] + gr * u + gp_r * v,
+        grads[3] + gi * u + gp_i * v,
+        grads[4] + dy2 * xr,
+        grads[5] - dy2 * xi,
+    )
+    return du, dv, a_r * gr + a_i * gi, a_r * gi - a_i * gr, grads
+
+
+@triton.jit
+def blocked_fwd_kernel(
+    u_ptr, v_ptr, y_ptr, ckpt_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    n_rows, n_channels, length, n_states, n_chunks,
+    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, LOG2T: tl.constexpr,
+):  # fmt: skip
+    rows, _states, row_ok, mask, param_off, ckpt_off = _program_tile(
+        tl.program_id(0), n_rows, n_channels, n_states, n_chunks, BR, BN
+    )
+    ar, ai, br, bi, cr, ci = _load_params(
+        ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
+    )
+    xr = tl.zeros((BR, BN), dtype=tl.float32)
+    xi = tl.zeros((BR, BN), dtype=tl.float32)
+    c = 0
+    while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
+        _store_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, xr, xi, mask)
+        t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
+        us = _load_steps(u_ptr, t_off, t_mask, BR, LOG2T)
+        vs = _load_steps(v_ptr, t_off, t_mask, BR, LOG2T)
+        ys = ()
+        for j in tl.static_range(CHUNK):
+            a_r, a_i, _ = _multiplier(ar, ai, br, bi, vs[j][:, None])
+            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
+            ys = ys + (2.0 * tl.sum(cr * xr - ci * xi, axis=1),)
+        tl.store(y_ptr + t_off, _stack_steps(ys, BR, CHUNK, LOG2T), mask=t_mask)
+        c += 1
+
+
+@triton.jit
+def blocked_bwd_kernel(
+    u_ptr, v_ptr, dy_ptr, ckpt_ptr, scratch_ptr, du_ptr, dv_ptr, grad_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    n_rows, n_channels, length, n_states, n_chunks,
+    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, LOG2T: tl.constexpr,
+):  # fmt: skip
+    # scratch_ptr is unused (the chunk's states stay in registers); it keeps the signature
+    # of the stepwise kernel
+    rows, states, row_ok, mask, param_off, ckpt_off = _program_tile(
+        tl.program_id(0), n_rows, n_channels, n_states, n_chunks, BR, BN
+    )
+    ar, ai, br, bi, cr, ci = _load_params(
+        ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
+    )
+    zero = tl.zeros((BR, BN), dtype=tl.float32)
+    grads = (zero, zero, zero, zero, zero, zero)
+    carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
+    c = n_chunks - 1
+    while c >= 0:
+        xr, xi = _load_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, mask)
+        t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
+        us = _load_steps(u_ptr, t_off, t_mask, BR, LOG2T)
+        vs = _load_steps(v_ptr, t_off, t_mask, BR, LOG2T)
+        dys = _load_steps(dy_ptr, t_off, t_mask, BR, LOG2T)
+        # recompute the chunk: states[j] = x_{t0 + j - 1}, multipliers[j] = (a, inv) of t0 + j
+        states_r = (xr,)
+        states_i = (xi,)
+        multipliers = ()
+        for j in tl.static_range(CHUNK):
+            a_r, a_i, inv = _multiplier(ar, ai, br, bi, vs[j][:, None])
+            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
+            states_r = states_r + (xr,)
+            states_i = states_i + (xi,)
+            multipliers = multipliers + ((a_r, a_i, inv),)
+        dus = ()
+        dvs = ()
+        for j in tl.static_range(CHUNK - 1, -1, -1):  # adjoint, backwards through the chunk
+            a_r, a_i, inv = multipliers[j]
+            du, dv, carry_r, carry_i, grads = _adjoint_step(
+                grads, carry_r, carry_i, 2.0 * dys[j][:, None], us[j][:, None], vs[j][:, None],
+                states_r[j + 1], states_i[j + 1], states_r[j], states_i[j],
+                a_r, a_i, inv, br, bi, cr, ci,
+            )  # fmt: skip
+            dus = (du,) + dus
+            dvs = (dv,) + dvs
+        tl.store(du_ptr + t_off, _stack_steps(dus, BR, CHUNK, LOG2T), mask=t_mask)
+        tl.store(dv_ptr + t_off, _stack_steps(dvs, BR, CHUNK, LOG2T), mask=t_mask)
+        c -= 1
+    _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads)
+
+
+# ----------------------------------------------------------------------------------------
+# configuration and launch
+# ----------------------------------------------------------------------------------------
+
+
+# about eight warps of the blocked backward (255 registers) fit on each of an H100's 132 SMs
+_RESIDENT_WARPS = 1024
+
+
+def _default_config(variant: str, n_rows: int, block_n: int) -> tuple[int, int, int]:
+    """(BR, CHUNK, num_warps) used when ``SSLEARN_SCAN_CONFIG`` gives no sizes."""
+    if variant == "blocked":
+        # four states per thread with a chunk of 8 (the fewest instructions per state-step
+        # whose register-resident backward chunk needs no spills); two states per thread and
+        # a chunk of 16 where four would leave fewer warps than the GPU holds at once
+        per_thread = 4 if n_rows * block_n >= 4 * 32 * _RESIDENT_WARPS else 2
+        block_r = min(32, max(1, 32 * per_thread // block_n))
+        warps = max(1, block_r * block_n // (32 * per_thread))
+        return block_r, 8 if per_thread == 4 else 16, warps
+    block_r = max(1, min(4, 64 // block_n))
+    return block_r, 16, max(1, min(8, block_r * block_n // 64))
+
+
+def _parse_override(text: str) -> tuple[str, tuple[int, int, int] | None]:
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    variant = DEFAULT_VARIANT if blocked_available() else "stepwise"  # older Triton
+    if tokens and not tokens[0].isdigit():
+        variant = tokens.pop(0)
+    if variant not in VARIANTS:
+        raise ValueError(f"SSLEARN_SCAN_CONFIG: unknown variant {variant!r}, not in {VARIANTS}")
+    if not tokens:
+        return variant, None
+    if len(tokens) != 3:
+        raise ValueError(
+            f"SSLEARN_SCAN_CONFIG={text!r}: expected '[VARIANT,]BR,CHUNK,WARPS' or 'VARIANT'"
+        )
+    block_r, chunk, warps = (int(t) for t in tokens)
+    return variant, (block_r, chunk, warps)
+
+
+def _is_power_of_2(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+def blocked_available() -> bool:
+    """True when this Triton has the tuple values the blocked variant is built on."""
+    return hasattr(tl, "tuple")
+
+
+def _check_blocked(chunk: int) -> None:
+    if not blocked_available():
+        raise RuntimeError(
+            f"the blocked scan needs Triton's tuple values (tl.tuple); Triton {triton.__version__}"
+            " has none: use SSLEARN_SCAN_CONFIG=stepwise"
+        )
+    if not (chunk >= 2 and _is_power_of_2(chunk)):
+        raise ValueError(f"the blocked scan needs a power-of-two CHUNK >= 2, got {chunk}")
+
+
+def scan_config(n_rows: int, n_states: int) -> tuple[str, int, int, int, int]:
+    """(variant, BR, BN, CHUNK, num_warps) for a scan over ``n_rows`` rows of ``n_states``.
+
+    BR: rows per program, BN: padded state count, CHUNK: checkpoint interval (and, in the
+    blocked variant, the time block), num_warps: warps per program.
+
+    ``SSLEARN_SCAN_CONFIG`` overrides the choice (for tuning sweeps and A/B runs):
+    ``"blocked"`` or ``"stepwise"`` picks a variant with its default sizes,
+    ``"blocked,4,8,1"`` a variant and ``BR,CHUNK,WARPS``; ``"2,16,1"`` sets the sizes of the
+    default variant (:data:`DEFAULT_VARIANT`).
+    """
+    block_n = triton.next_power_of_2(max(n_states, 1))
+    variant, sizes = _parse_override(os.environ.get("SSLEARN_SCAN_CONFIG", ""))
+    block_r, chunk, warps = sizes or _default_config(variant, n_rows, block_n)
+    if not _is_power_of_2(block_r):
+        raise ValueError(f"rows per program must be a power of two, got {block_r}")
+    if variant == "blocked":
+        _check_blocked(chunk)
+    return variant, block_r, block_n, chunk, warps
 
 
 def launch_config(n_rows: int, n_states: int) -> tuple[int, int, int, int]:
-    """(BR, BN, CHUNK, num_warps): rows per program, padded state count, checkpoint
-    interval and warps. One lane per complex state: a 2 x 32 tile fits one warp.
+    """(BR, BN, CHUNK, num_warps) of :func:`scan_config` (the variant is applied at launch)."""
+    return scan_config(n_rows, n_states)[1:]
 
-    ``SSLEARN_SCAN_CONFIG="BR,CHUNK,WARPS"`` overrides the choice (for tuning sweeps).
+
+def scan_variant() -> str:
+    """The variant the launchers run now (``SSLEARN_SCAN_CONFIG`` or :data:`DEFAULT_VARIANT`)."""
+    return _parse_override(os.environ.get("SSLEARN_SCAN_CONFIG", ""))[0]
+
+
+class _VariantLauncher:
+    """``launcher[grid](*args, CHUNK=..., BR=..., BN=..., num_warps=...)`` runs the kernel of
+    the configured variant (:func:`scan_variant`) with the arguments of the stepwise kernel.
+
+    Both variants read and write checkpoints in the same layout, so a forward run by one
+    variant may be differentiated by the other.
     """
-    block_n = triton.next_power_of_2(max(n_states, 1))
-    override = os.environ.get("SSLEARN_SCAN_CONFIG")
-    if override:
-        block_r, chunk, warps = (int(v) for v in override.split(","))
-        return block_r, block_n, chunk, warps
-    block_r = max(1, min(4, 64 // block_n))
-    warps = max(1, min(8, block_r * block_n // 64))
-    return block_r, block_n, 16, warps
+
+    def __init__(self, stepwise, blocked):
+        self.kernels = {"stepwise": stepwise, "blocked": blocked}
+
+    def __getitem__(self, grid):
+        variant = scan_variant()
+        kernel = self.kernels[variant][grid]
+
+        def launch(*args, CHUNK, **kwargs):
+            if variant == "blocked":
+                _check_blocked(CHUNK)
+                kwargs["LOG2T"] = CHUNK.bit_length() - 1
+            return kernel(*args, CHUNK=CHUNK, **kwargs)
+
+        return launch
+
+
+liquid_scan_fwd_kernel = _VariantLauncher(stepwise_fwd_kernel, blocked_fwd_kernel)
+liquid_scan_bwd_kernel = _VariantLauncher(stepwise_bwd_kernel, blocked_bwd_kernel)

@@ -1,7 +1,8 @@
 """The fused Triton liquid scan against its PyTorch twin (CUDA, or the Triton interpreter).
 
-Without a GPU these run under ``TRITON_INTERPRET=1`` (set in ``tests/conftest.py``) on tiny
-shapes; they skip cleanly where Triton is not installed.
+Both kernel variants (``stepwise`` and ``blocked``, picked through ``SSLEARN_SCAN_CONFIG``)
+are checked. Without a GPU these run under ``TRITON_INTERPRET=1`` (set in
+``tests/conftest.py``) on tiny shapes; they skip cleanly where Triton is not installed.
 """
 
 import pytest
@@ -11,6 +12,14 @@ from sslearn.nn.kernels import triton_available
 from sslearn.nn.kernels.liquid_scan import _LiquidScanTriton, liquid_scan_reference
 
 pytestmark = pytest.mark.skipif(not triton_available(), reason="Triton is not installed")
+if triton_available():
+    from sslearn.nn.kernels import _liquid_triton as kern
+
+    needs_blocked = pytest.mark.skipif(
+        not kern.blocked_available(), reason="this Triton has no tuple values"
+    )
+else:
+    kern, needs_blocked = None, pytest.mark.skip(reason="Triton is not installed")
 
 
 @pytest.fixture
@@ -36,12 +45,8 @@ def make_system(channels, n_states, seed, device, scale_b=1.0):
     return [t.to(device) for t in (abar, bbar, c)]
 
 
-@pytest.mark.parametrize(
-    ("batch", "channels", "n_states", "length", "scale_b"),
-    [(2, 3, 4, 37, 1.0), (1, 5, 3, 16, 4.0), (3, 2, 8, 50, 3.0)],
-)
-def test_triton_scan_matches_twin(triton_device, batch, channels, n_states, length, scale_b):
-    device = triton_device
+def assert_matches_twin(device, batch, channels, n_states, length, scale_b):
+    """y, du and the parameter gradients of the Triton op (float32) against the twin (float64)."""
     abar, bbar, c = make_system(channels, n_states, seed=length, device=device, scale_b=scale_b)
     gen = torch.Generator().manual_seed(7)
     u = torch.randn(batch, channels, length, generator=gen, dtype=torch.float64).to(device)
@@ -62,3 +67,78 @@ def test_triton_scan_matches_twin(triton_device, batch, channels, n_states, leng
     for name, g, w in zip(("y", "du", "dAbar", "dBbar", "dC"), got, want, strict=True):
         rel = (g - w).abs().norm() / w.abs().norm()
         assert rel < 2e-5, (name, float(rel))
+
+
+@pytest.mark.parametrize(
+    ("batch", "channels", "n_states", "length", "scale_b"),
+    [(2, 3, 4, 37, 1.0), (1, 5, 3, 16, 4.0), (3, 2, 8, 50, 3.0)],
+)
+def test_triton_scan_matches_twin(
+    triton_device, monkeypatch, batch, channels, n_states, length, scale_b
+):
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "stepwise")
+    assert_matches_twin(triton_device, batch, channels, n_states, length, scale_b)
+
+
+# (config, shape): rows = batch x channels not a multiple of BR and lengths not a multiple of
+# CHUNK (the time block), padded states (n_states below a power of two), capped multipliers
+BLOCKED_CASES = [
+    ("blocked", (3, 2, 4, 37, 4.0)),  # defaults (16, 16, 1): 6 rows; 37 = 2 x 16 + 5
+    ("blocked,4,8,1", (3, 3, 4, 29, 1.0)),  # 9 rows in blocks of 4; 29 = 3 x 8 + 5
+    ("blocked,2,4,1", (1, 5, 3, 22, 1.0)),  # 5 rows in blocks of 2; 22 = 5 x 4 + 2
+    ("blocked,8,16,2", (3, 3, 8, 40, 3.0)),  # 9 rows in blocks of 8, 2 warps; 40 = 2 x 16 + 8
+]
+
+
+@needs_blocked
+@pytest.mark.parametrize(("config", "shape"), BLOCKED_CASES)
+def test_blocked_scan_matches_twin(triton_device, monkeypatch, config, shape):
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", config)
+    assert_matches_twin(triton_device, *shape)
+
+
+@needs_blocked
+@pytest.mark.parametrize(
+    ("forward", "backward"), [("stepwise", "blocked"), ("blocked", "stepwise")]
+)
+def test_variants_share_checkpoints(triton_device, monkeypatch, forward, backward):
+    """A forward run by one variant is differentiated exactly as well by the other."""
+    abar, bbar, c = make_system(3, 4, seed=0, device=triton_device, scale_b=3.0)
+    params = [t.to(torch.complex64) for t in (abar, bbar, c)]
+    u = torch.randn(2, 3, 21, generator=torch.Generator().manual_seed(1)).to(triton_device)
+
+    def grads(fwd_variant, bwd_variant):
+        x = u.clone().requires_grad_()
+        monkeypatch.setenv("SSLEARN_SCAN_CONFIG", f"{fwd_variant},2,8,1")
+        y = _LiquidScanTriton.apply(x, torch.tanh(x), *params)
+        monkeypatch.setenv("SSLEARN_SCAN_CONFIG", f"{bwd_variant},2,8,1")
+        y.backward(torch.ones_like(y))
+        return y.detach(), x.grad
+
+    for got, want in zip(grads(forward, backward), grads(forward, forward), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_scan_config_parsing(monkeypatch):
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "blocked")
+    assert kern.scan_config(8192, 32) == ("blocked", 4, 32, 8, 1)  # 4 states per thread
+    assert kern.scan_config(2048, 32) == ("blocked", 2, 32, 16, 1)  # few rows: 2 per thread
+    assert kern.scan_config(3, 4) == ("blocked", 16, 4, 16, 1)
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "blocked,2,16,1")
+    assert kern.scan_config(100, 32) == ("blocked", 2, 32, 16, 1)
+    assert kern.launch_config(100, 32) == (2, 32, 16, 1)
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "2,16,1")
+    assert kern.scan_config(100, 30) == (kern.DEFAULT_VARIANT, 2, 32, 16, 1)
+    for variant in kern.VARIANTS:
+        monkeypatch.setenv("SSLEARN_SCAN_CONFIG", variant)
+        assert kern.scan_variant() == variant
+        assert kern.scan_config(100, 32)[0] == variant
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "blocked,2,12,1")
+    with pytest.raises(ValueError, match="power-of-two CHUNK"):
+        kern.scan_config(100, 32)
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "fast")
+    with pytest.raises(ValueError, match="unknown variant"):
+        kern.scan_config(100, 32)
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", "blocked,2,16")
+    with pytest.raises(ValueError, match="expected"):
+        kern.scan_config(100, 32)
