@@ -6,12 +6,14 @@
    times; a thread samples ``nvidia-smi`` meanwhile (utilisation and memory per GPU), so the
    table shows whether all GPUs were busy at once. The parent initialises CUDA only after the
    ``n_jobs=<GPUs>`` search (its workers do before), for the ``n_jobs=1`` search.
-2. One larger fit with ``devices=None`` (one GPU, CUDA graphs on and off) and ``devices=2``
-   (DDP, eager steps): wall time, median epoch time and the largest relative difference of
-   the loss curves.
+2. One larger fit on one GPU (CUDA graphs) and split over 2 GPUs with ``devices=2``, each
+   rank capturing its step with the gradient all-reduce in a CUDA graph, or running eager
+   DDP steps (``SSLEARN_CUDA_GRAPHS=0``), at a global batch of 64 (launch-bound eager steps)
+   and of 512 (GPU-bound steps): wall time, median epoch time, speed-up per epoch over one
+   GPU and the largest relative difference of the loss curve to one GPU's.
 
 Run on a host with at least 2 GPUs: ``python benchmarks/bench_parallel.py [--out FILE]``
-(``--quick`` for a smoke run with small sizes).
+(``--quick`` for a smoke run with small sizes, ``--ddp-only`` to skip the grid search).
 """
 
 from __future__ import annotations
@@ -163,37 +165,68 @@ def report_search(lines, label, wall, fits, gpu_summary):
 
 
 def ddp_fit(X, y, params, devices, graphs=True):
+    """One fit: wall time (with start-up), median epoch time and the loss curve."""
     os.environ["SSLEARN_CUDA_GRAPHS"] = "1" if graphs else "0"
     start = time.perf_counter()
     est = LiquidS4Classifier(**params, devices=devices).fit(X, y)
     wall = time.perf_counter() - start
+    if devices is None:  # give the cached memory back before the ranks use GPU 0
+        import torch
+
+        torch.cuda.empty_cache()
     epoch = statistics.median(r["seconds"] for r in est.history_)
     return wall, epoch, np.asarray(est.loss_curve_)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=None, help="also write the Markdown report here")
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    args = parser.parse_args()
-    gpus = int(
-        subprocess.run(
-            ["nvidia-smi", "--query-gpu=count", "--format=csv,noheader"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split()[0]
-    )  # fmt: skip
-    n_jobs = max(2, gpus)
-    q = args.quick
-    lines = [f"# bench_parallel ({gpus} GPUs visible, GridSearchCV n_jobs=1 vs {n_jobs})"]
+DDP_RUNS = [  # label, devices, CUDA graphs
+    ("1 GPU, CUDA graph", None, True),
+    ("devices=2, CUDA graphs (all-reduce captured)", 2, True),
+    ("devices=2, eager DDP", 2, False),
+]
 
-    # 1. grid search: 4 candidates x 2 folds, ~ seconds per fit
-    X, y = make_data(256 if q else 2000, 3, 128 if q else 500, 5)
-    common = {"n_layers": 4, "early_stopping": False, "random_state": 0, "device": "auto"}
+
+def report_ddp(lines, X, y, params):
+    """The :data:`DDP_RUNS` at ``params``, as a Markdown table (relative to one GPU)."""
+    rows = [(label, *ddp_fit(X, y, params, devices, graphs)) for label, devices, graphs in DDP_RUNS]
+    _, _, one_epoch, reference = rows[0]
+    lines.append(
+        f"\n### global batch {params['batch_size']}: {len(X)} series x {X.shape[1]} x "
+        f"{X.shape[-1]}, d_model={params['d_model']}, {params['n_layers']} layers, "
+        f"{params['max_epochs']} epochs\n"
+    )
+    lines.append(
+        "| run | wall (s, incl. start-up) | median epoch (s) | speed-up per epoch "
+        "| max rel. loss diff |"
+    )
+    lines.append("|---|---|---|---|---|")
+    for label, wall, epoch, curve in rows:
+        diff = float(np.max(np.abs(curve - reference) / np.abs(reference)))
+        lines.append(
+            f"| {label} | {wall:.1f} | {epoch:.2f} | {one_epoch / epoch:.2f}x | {diff:.1e} |"
+        )
+
+
+def ddp_section(lines, common, quick):
+    """One fit on one GPU vs split over two, at a small and a large global batch."""
+    X, y = make_data(1024 if quick else 16384, 3, 256 if quick else 1000, 10, seed=1)
+    params = {**common, "d_model": 128, "d_state": 64, "max_epochs": 2 if quick else 4}
+    lines.append(
+        "\n## one fit split over 2 GPUs (n = len(X) divisible by the batch: every run draws "
+        "the same batches)"
+    )
+    ddp_fit(X[:256], y[:256], {**params, "max_epochs": 1, "batch_size": 64}, None)  # warm-up
+    for batch_size in (64, 512):
+        report_ddp(lines, X, y, {**params, "batch_size": batch_size})
+
+
+def search_section(lines, common, n_jobs, quick):
+    """GridSearchCV with n_jobs=<GPUs> and n_jobs=1."""
+    X, y = make_data(256 if quick else 2000, 3, 128 if quick else 500, 5)
     params = {
         **common,
         "d_model": 64,
         "d_state": 64,
-        "max_epochs": 3 if q else 20,
+        "max_epochs": 3 if quick else 20,
         "batch_size": 32,
     }
     grid = {"lr": [3e-3, 1e-2], "d_state": [32, 64]}
@@ -207,29 +240,29 @@ def main():
     report_search(lines, f"n_jobs={n_jobs}", wall_n, fits_n, gpu_n)
     report_search(lines, "n_jobs=1", wall_1, fits_1, gpu_1)
 
-    # 2. one larger fit, one GPU vs DDP on 2
-    X, y = make_data(1024 if q else 16384, 3, 256 if q else 1000, 10, seed=1)
-    params = {
-        **common,
-        "d_model": 128,
-        "d_state": 64,
-        "max_epochs": 2 if q else 5,
-        "batch_size": 64,
-    }
-    ddp_fit(X[:256], y[:256], {**params, "max_epochs": 1}, None)  # warm-up (CUDA, cuFFT plans)
-    rows = [("1 GPU, CUDA graphs", *ddp_fit(X, y, params, None, graphs=True))]
-    rows.append(("1 GPU, eager", *ddp_fit(X, y, params, None, graphs=False)))
-    rows.append(("devices=2 (DDP, eager)", *ddp_fit(X, y, params, 2)))
-    reference = rows[1][3]
-    lines.append(
-        f"\n### one fit: {len(X)} series x 3 x {X.shape[-1]}, d_model=128, 4 layers, "
-        f"global batch 64, {params['max_epochs']} epochs\n"
-    )
-    lines.append("| run | wall (s, incl. start-up) | median epoch (s) | max rel. loss diff |")
-    lines.append("|---|---|---|---|")
-    for name, wall, epoch, curve in rows:
-        diff = float(np.max(np.abs(curve - reference) / np.abs(reference)))
-        lines.append(f"| {name} | {wall:.1f} | {epoch:.2f} | {diff:.1e} |")
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=None, help="also write the Markdown report here")
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--ddp-only", action="store_true", help="skip the grid search (part 1)")
+    return parser.parse_args(argv)
+
+
+def main():
+    args = parse_args()
+    gpus = int(
+        subprocess.run(
+            ["nvidia-smi", "--query-gpu=count", "--format=csv,noheader"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()[0]
+    )  # fmt: skip
+    n_jobs = max(2, gpus)
+    lines = [f"# bench_parallel ({gpus} GPUs visible, GridSearchCV n_jobs=1 vs {n_jobs})"]
+    common = {"n_layers": 4, "early_stopping": False, "random_state": 0, "device": "auto"}
+    if not args.ddp_only:  # 1. grid search: 4 candidates x 2 folds, ~ seconds per fit
+        search_section(lines, common, n_jobs, args.quick)
+    ddp_section(lines, common, args.quick)  # 2. one fit, one GPU vs 2
 
     import torch  # only now: the parent has not initialised CUDA before the searches
 

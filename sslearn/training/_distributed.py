@@ -10,11 +10,20 @@ Every rank draws the same shuffled batches as a one-device run (same generator s
 trains on a contiguous ``1/k`` share of each batch; the loss is scaled by ``k / batch`` so
 that DDP's gradient average is the gradient of the whole batch's mean loss. Gradient clipping,
 AdamW, the schedule and early stopping then act on identical numbers on every rank, so the
-run follows the one-device run up to floating-point reduction order. Rank 0 evaluates the
-validation split, and its numbers are shared so that all ranks stop together; it writes the
-trained state and history back for the parent. A rank that raises writes its exception; the
-parent re-raises the earliest one with a note naming its rank and device, and stops and joins
-every process before returning or raising.
+run follows the one-device run up to floating-point reduction order.
+
+On CUDA ranks with CUDA graphs on (the one-device rule: ``SSLEARN_CUDA_GRAPHS`` not ``0``, no
+fp16 gradient scaler), each rank captures its whole step in a CUDA graph, as one device does
+(:class:`~sslearn.training._graph.GraphedStep`: fixed-size batches that wrap around, so the
+run follows the one-device *graphed* run). DDP's autograd hooks cannot be captured, so the
+network is not wrapped: after the backward pass the gradients are averaged by one all-reduce
+of a flat buffer (:class:`FlatGradients`), captured with the step, before clipping and AdamW.
+Elsewhere (gloo on the CPU, graphs off) the ranks run eager steps under DDP.
+
+Rank 0 evaluates the validation split, and its numbers are shared so that all ranks stop
+together; it writes the trained state and history back for the parent. A rank that raises
+writes its exception; the parent re-raises the earliest one with a note naming its rank and
+device, and stops and joins every process before returning or raising.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import torch.multiprocessing as mp
 
 from sslearn.training._batches import SeriesSet
 from sslearn.training._device import DeviceWarning
+from sslearn.training._graph import batch_share
 from sslearn.training._loop import NonFiniteLossError, Trainer, TrainingConfig, TrainingResult
 
 _TIMEOUT = datetime.timedelta(minutes=10)  # rendezvous and collectives
@@ -100,41 +110,121 @@ class _Job:
     devices: list[torch.device]
 
 
-class DistributedTrainer(Trainer):
-    """A :class:`~sslearn.training._loop.Trainer` for one rank of a DDP run.
+class FlatGradients:
+    """Average gradients over the ranks with one all-reduce of one flat buffer per dtype.
 
-    ``network`` is the :class:`~torch.nn.parallel.DistributedDataParallel` wrapper; the data
-    are the whole training set, of which this rank takes its share of every batch.
+    Unlike DDP's autograd hooks, this can be captured in a CUDA graph: the buffers are
+    allocated once, and a step is a copy of the gradients into them, a division by the
+    number of ranks, one collective per buffer and a copy back. A parameter without a
+    gradient contributes zeros and keeps ``grad=None``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor
+        The trained parameters (on this rank's device).
+    group : ProcessGroup, optional
+        The ranks to average over (default: the whole world).
+    """
+
+    def __init__(self, params, group=None) -> None:
+        self.group = group
+        self.buckets: list[tuple[list[torch.Tensor], torch.Tensor, list[torch.Tensor]]] = []
+        params = list(params)
+        for dtype in dict.fromkeys(p.dtype for p in params):
+            members = [p for p in params if p.dtype == dtype]
+            buffer = torch.zeros(
+                sum(p.numel() for p in members), dtype=dtype, device=members[0].device
+            )
+            parts = buffer.split([p.numel() for p in members])
+            views = [part.view_as(p) for part, p in zip(parts, members, strict=True)]
+            self.buckets.append((members, buffer, views))
+
+    def pack(self) -> None:
+        """Copy every gradient into its view of the buffers (zeros where there is none)."""
+        for params, _, views in self.buckets:
+            grads, slots = _with_grad(params, views)
+            if grads:
+                torch._foreach_copy_(slots, grads)
+            for view, param in zip(views, params, strict=True):
+                if param.grad is None:
+                    view.zero_()
+
+    def unpack(self) -> None:
+        """Copy the buffers back into the gradients."""
+        for params, _, views in self.buckets:
+            grads, slots = _with_grad(params, views)
+            if grads:
+                torch._foreach_copy_(grads, slots)
+
+    def all_reduce(self) -> None:
+        """Replace every gradient by its mean over the ranks."""
+        self.pack()
+        world = dist.get_world_size(self.group)
+        for _, buffer, _ in self.buckets:
+            buffer.div_(world)  # as DDP: divide, then sum
+            dist.all_reduce(buffer, group=self.group)
+        self.unpack()
+
+
+def _with_grad(params, views) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The gradients that exist among ``params``, and their views of a flat buffer."""
+    pairs = [(p.grad, v) for p, v in zip(params, views, strict=True) if p.grad is not None]
+    return [grad for grad, _ in pairs], [view for _, view in pairs]
+
+
+class DistributedTrainer(Trainer):
+    """A :class:`~sslearn.training._loop.Trainer` for one rank of a data-parallel run.
+
+    ``network`` is the plain module, already on ``device``; the data are the whole training
+    set, of which this rank takes its share of every batch. When the step is captured in a
+    CUDA graph (:attr:`uses_graphs`) the gradients are averaged by :class:`FlatGradients`
+    inside the graph; otherwise the network is wrapped in
+    :class:`~torch.nn.parallel.DistributedDataParallel` and the steps run eagerly.
     """
 
     def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
         super().__init__(network, loss_fn, config, device, generator, score_fn)
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.ranks = self.world
+        self.module = network
+        if self.uses_graphs:
+            self.after_backward = FlatGradients(self.params).all_reduce
+        else:
+            self.network = torch.nn.parallel.DistributedDataParallel(
+                network, device_ids=[device.index] if device.type == "cuda" else None
+            )
 
     def train_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
         """The one-device epoch's batches, each split across the ranks; the summed loss."""
+        if self.graphed is not None:  # the graphed step takes this rank's share itself
+            total = super().train_epoch(optimizer, schedule, data)
+        else:
+            total = self._eager_epoch(optimizer, schedule, data)
+        dist.all_reduce(total)
+        return total
+
+    def _eager_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
+        """This rank's loss sum over its shares of the one-device eager epoch's batches."""
         self.network.train()
         order = torch.randperm(len(data), generator=self.generator)
         total = torch.zeros((), device=self.device)
         starts = batch_starts(len(data), self.config.batch_size).tolist()
         for start, stop in itertools.pairwise(starts):
-            share = order[start:stop].tensor_split(self.world)[self.rank]
+            share = order[start:stop][batch_share(stop - start, self.world, self.rank)]
             x, lengths, targets, weights = data.batch(share)
             total = total + self.train_step(optimizer, x, lengths, targets, weights, stop - start)
             schedule.step()
-        dist.all_reduce(total)
         return total
 
     def evaluate(self, data: SeriesSet) -> tuple[torch.Tensor, torch.Tensor]:
         """Rank 0's validation loss and score, shared with every rank."""
         numbers = torch.zeros(2, device=self.device)
         if self.rank == 0:
-            ddp, self.network = self.network, self.network.module  # no collectives in eval
+            wrapped, self.network = self.network, self.module  # no collectives in eval
             try:
                 numbers = torch.stack(super().evaluate(data)).float()
             finally:
-                self.network = ddp
+                self.network = wrapped
         dist.all_reduce(numbers)  # zeros elsewhere: the sum is rank 0's numbers
         return numbers[0], numbers[1]
 
@@ -310,11 +400,8 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
         generator = torch.Generator().manual_seed(0)
         generator.set_state(job.generator_state)
         module = job.network.to(device)
-        ddp = torch.nn.parallel.DistributedDataParallel(
-            module, device_ids=[device.index] if device.type == "cuda" else None
-        )
-        config = replace(job.config, cuda_graphs=False, verbose=job.config.verbose * (rank == 0))
-        trainer = DistributedTrainer(ddp, job.loss_fn, config, device, generator, job.score_fn)
+        config = replace(job.config, verbose=job.config.verbose * (rank == 0))
+        trainer = DistributedTrainer(module, job.loss_fn, config, device, generator, job.score_fn)
         valid_set = None if job.valid_set is None else job.valid_set.to(device)
         try:
             result = trainer.run(

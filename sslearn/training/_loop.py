@@ -110,6 +110,14 @@ class Trainer:
     # ranks sharing one batch (DDP); gradients are averaged over them, so each rank's loss
     # sum is scaled by ranks / batch size to give the whole batch's mean loss
     ranks = 1
+    rank = 0
+    # run by the graphed step between backward and clipping (DDP: the gradient all-reduce)
+    after_backward: Callable[[], None] | None = None
+
+    @property
+    def uses_graphs(self) -> bool:
+        """Whether :meth:`run` captures the training step in a CUDA graph."""
+        return self.config.cuda_graphs and graph_supported(self.device, self.scaler.is_enabled())
 
     def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
         """One optimiser step on ``x``, part of a batch of ``batch`` series (default: all of
@@ -184,7 +192,7 @@ class Trainer:
             warmup_steps=round(config.warmup_fraction * total_steps),
             patience=max(1, (config.n_iter_no_change or 10) // 2),
         )
-        if config.cuda_graphs and graph_supported(self.device, self.scaler.is_enabled()):
+        if self.uses_graphs:
             make_capturable(optimizer, self.device)
             self.graphed = GraphedStep(
                 network,
@@ -194,6 +202,9 @@ class Trainer:
                 config.batch_size,
                 config.clip_grad_norm,
                 lambda: self.precision.autocast(self.device),
+                ranks=self.ranks,
+                rank=self.rank,
+                after_backward=self.after_backward,
             )
         result = TrainingResult()
         last_good = best_state = snapshot(network)
