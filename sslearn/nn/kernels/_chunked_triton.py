@@ -212,7 +212,7 @@ def chunked_conv_bwd_kernel(
         t = c * T + tt
         io_mask = row_ok[:, None] & (t < length)[None, :]
         dy = tl.load(dy_ptr + y_rows[:, None] + t[None, :], mask=io_mask, other=0.0)
-        prev_mask = row_ok[:, None] & (c > 0)
+        prev_mask = row_ok[:, None] & (nn * 0 + c > 0)[None, :]  # a tensor mask (interpreter)
         x_off = x_rows[:, None] + (c - 1) * 2 * N2 + nn[None, :]
         xr = tl.load(x_ptr + x_off, mask=prev_mask, other=0.0)
         xi = tl.load(x_ptr + x_off + N2, mask=prev_mask, other=0.0)
