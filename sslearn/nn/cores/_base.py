@@ -95,12 +95,15 @@ class SSMCore(nn.Module):
         ``product_gain`` (channels,), the degree-2 liquid PB term
         ``product_gain u[t-1] tanh(u[t])`` of ``u = signals[:, 0]`` is added. The default
         builds the kernels and convolves them by FFT, with the skip folded into tap 0 of the
-        first kernel (no extra pass over the data).
+        first kernel (no extra pass over the data); off CUDA the product term is added inside
+        the same op (:func:`~sslearn.nn.kernels.fftconv.causal_fft_conv`).
         """
         kernels = self.kernels(signals.shape[-1], powers)  # (Q, channels, L)
         first_taps = torch.zeros_like(kernels[:, :, 0])
         first_taps[0] = skip
         kernels = torch.cat([kernels[..., :1] + first_taps[..., None], kernels[..., 1:]], -1)
+        if not signals.is_cuda:
+            return causal_fft_conv(signals, kernels, product_gain)
         y = causal_fft_conv(signals, kernels)
         return y if product_gain is None else y + product_term(signals[:, 0], product_gain)
 

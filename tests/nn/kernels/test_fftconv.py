@@ -1,0 +1,140 @@
+"""The causal FFT convolution's CPU paths: FFT length, saved versus recomputed spectra, the
+fused PB product term, the no-grad path and the sigmoid form of tanh."""
+
+import numpy as np
+import pytest
+import torch
+
+from sslearn.nn.kernels import fftconv
+from sslearn.nn.kernels.chunked_conv import product_term
+from sslearn.nn.kernels.fftconv import causal_fft_conv, fast_tanh, fft_length
+
+
+def make_problem(batch, n_signals, channels, length, seed=0, dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+    signals = torch.randn(batch, n_signals, channels, length, generator=gen, dtype=dtype)
+    kernels = torch.randn(n_signals, channels, length, generator=gen, dtype=dtype)
+    gain = torch.randn(channels, generator=gen, dtype=dtype)
+    return signals, kernels, gain
+
+
+def direct_conv(signals, kernels):
+    """``sum_q`` of numpy's full convolutions, cut to the first ``L`` steps."""
+    s, k = signals.detach().numpy(), kernels.detach().numpy()
+    batch, n_signals, channels, length = s.shape
+    y = np.zeros((batch, channels, length))
+    for b in range(batch):
+        for q in range(n_signals):
+            for h in range(channels):
+                y[b, h] += np.convolve(s[b, q, h], k[q, h])[:length]
+    return y
+
+
+def grads(fn, *inputs):
+    inputs = [x.detach().clone().requires_grad_() for x in inputs]
+    out = fn(*inputs)
+    weight = torch.sin(torch.arange(out.numel(), dtype=out.dtype)).reshape(out.shape)
+    (out * weight).sum().backward()
+    return out.detach(), [x.grad for x in inputs]
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 5, 9, 64, 150, 257])
+def test_fft_length_is_a_cheap_size_without_wrap_around(length):
+    n = fft_length(length, "cpu")
+    assert n >= 2 * length - 1
+    odd = n
+    while odd % 2 == 0:
+        odd //= 2
+    assert odd in (1, 3, 5)
+    assert fft_length(length, torch.device("cuda")) == 2 * length
+    assert fft_length(256, "cpu") == 512
+
+
+@pytest.mark.parametrize("keep_spectrum", [True, False])
+@pytest.mark.parametrize("n_signals", [1, 3])
+@pytest.mark.parametrize("length", [1, 2, 7, 33, 150])
+def test_matches_numpy_convolution(length, n_signals, keep_spectrum):
+    signals, kernels, _ = make_problem(2, n_signals, 3, length)
+    y = causal_fft_conv(signals, kernels, keep_spectrum=keep_spectrum)
+    np.testing.assert_allclose(y.numpy(), direct_conv(signals, kernels), atol=1e-11, rtol=1e-10)
+
+
+@pytest.mark.parametrize("product", [False, True])
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_saved_spectrum_backward_equals_recomputed(n_signals, product):
+    signals, kernels, gain = make_problem(4, n_signals, 8, 96, dtype=torch.float32)
+    gain = gain if product else None
+    saved = grads(lambda s, k: causal_fft_conv(s, k, gain, keep_spectrum=True), signals, kernels)
+    again = grads(lambda s, k: causal_fft_conv(s, k, gain, keep_spectrum=False), signals, kernels)
+    torch.testing.assert_close(saved[0], again[0], rtol=0, atol=0)
+    for got, expected in zip(saved[1], again[1], strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("keep_spectrum", [True, False])
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_gradcheck(n_signals, keep_spectrum):
+    signals, kernels, gain = make_problem(2, n_signals, 3, 9)
+    inputs = (signals.requires_grad_(), kernels.requires_grad_(), gain.requires_grad_())
+    assert torch.autograd.gradcheck(
+        lambda s, k, g: causal_fft_conv(s, k, g, keep_spectrum=keep_spectrum), inputs
+    )
+    assert torch.autograd.gradcheck(
+        lambda s, k: causal_fft_conv(s, k, keep_spectrum=keep_spectrum), inputs[:2]
+    )
+
+
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_fused_product_term_equals_separate_one(n_signals):
+    signals, kernels, gain = make_problem(3, n_signals, 5, 40)
+    fused = grads(lambda s, k, g: causal_fft_conv(s, k, g), signals, kernels, gain)
+    separate = grads(
+        lambda s, k, g: causal_fft_conv(s, k) + product_term(s[:, 0], g), signals, kernels, gain
+    )
+    torch.testing.assert_close(fused[0], separate[0])
+    for got, expected in zip(fused[1], separate[1], strict=True):
+        torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("needs", [(1, 0, 0), (0, 1, 0), (0, 0, 1)])
+def test_gradients_of_one_input_at_a_time(needs):
+    problem = make_problem(2, 1, 3, 12)
+    inputs = [x.clone().requires_grad_(bool(f)) for x, f in zip(problem, needs, strict=True)]
+    causal_fft_conv(*inputs).pow(2).sum().backward()
+    signals, kernels, gain = (x.clone().requires_grad_() for x in problem)
+    separate = causal_fft_conv(signals, kernels) + product_term(signals[:, 0], gain)
+    separate.pow(2).sum().backward()
+    for x, expected, flag in zip(inputs, (signals, kernels, gain), needs, strict=True):
+        assert (x.grad is not None) == bool(flag)
+        if flag:
+            torch.testing.assert_close(x.grad, expected.grad)
+
+
+@pytest.mark.parametrize("product", [False, True])
+def test_no_grad_path_equals_autograd_path(product):
+    signals, kernels, gain = make_problem(2, 2, 4, 30, dtype=torch.float32)
+    gain = gain if product else None
+    expected = causal_fft_conv(signals, kernels.requires_grad_(), gain).detach()
+    with torch.no_grad():
+        got = causal_fft_conv(signals, kernels, gain)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert kernels.grad is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fast_tanh(dtype):
+    x = torch.linspace(-30, 30, 10001, dtype=dtype)
+    x = torch.cat([x, torch.tensor([-1e4, 1e4], dtype=dtype)])
+    atol = 4 * torch.finfo(dtype).eps
+    torch.testing.assert_close(fast_tanh(x), torch.tanh(x), rtol=0, atol=atol)
+    assert torch.isfinite(fast_tanh(x)).all()
+
+
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_blocked_correlation_equals_one_block(n_signals, monkeypatch):
+    signals, kernels, _ = make_problem(5, n_signals, 4, 20)
+    one_block = grads(causal_fft_conv, signals, kernels)
+    monkeypatch.setattr(fftconv, "_BLOCK_BYTES", 1)  # one batch row per block
+    row_by_row = grads(causal_fft_conv, signals, kernels)
+    for got, expected in zip(row_by_row[1], one_block[1], strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
