@@ -170,14 +170,17 @@ class LiquidSSM(nn.Module):
         if self.liquid_kernel == "exact":
             y = self.core.liquid_scan(u, torch.tanh(u))
             return y + self._skip()[:, None] * u
-        powers = [1, *self.degrees] if self.liquid_kernel == "kb" else [1]
+        kb = self.liquid_kernel == "kb"
+        powers = [1, *self.degrees] if kb else [1]
+        lagged = kb and self.liquid_degree == 2  # the core forms the one product itself
         signals = [u]
-        if self.liquid_kernel == "kb":
+        if kb and not lagged:
             v = torch.tanh(u)
             signals += [lagged_products(u, v, q) for q in self.degrees]
         pb = self.liquid_kernel == "pb"
         gain = self.core.liquid_gain(2) if pb else None  # the degree-2 term is fused
-        y = self.core.convolve(torch.stack(signals, dim=1), powers, self._skip(), gain)
+        stacked = u[:, None] if len(signals) == 1 else torch.stack(signals, dim=1)
+        y = self.core.convolve(stacked, powers, self._skip(), gain, lagged)
         if pb and self.liquid_degree > 2:
             v = torch.tanh(u)
             for q in self.degrees[1:]:

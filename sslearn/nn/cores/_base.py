@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
-from sslearn.nn.kernels.chunked_conv import product_term
+from sslearn.nn.kernels.chunked_conv import lagged_product, product_term
 from sslearn.nn.kernels.fftconv import causal_fft_conv
 
 SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
@@ -88,16 +88,22 @@ class SSMCore(nn.Module):
         powers: Sequence[int],
         skip: torch.Tensor,
         product_gain: torch.Tensor | None = None,
+        lagged: bool = False,
     ) -> torch.Tensor:
         """``y = sum_q K_{powers[q]} * signals[:, q] + skip * signals[:, 0]`` (causal).
 
         ``signals`` has shape ``(B, Q, channels, L)``, ``skip`` shape ``(channels,)``. With
         ``product_gain`` (channels,), the degree-2 liquid PB term
-        ``product_gain u[t-1] tanh(u[t])`` of ``u = signals[:, 0]`` is added. The default
+        ``product_gain u[t-1] tanh(u[t])`` of ``u = signals[:, 0]`` is added. With
+        ``lagged``, ``signals`` holds ``u`` alone (Q = 1) and the second signal is the
+        degree-2 lagged product ``u[t-1] tanh(u[t])`` (the KB term; a core may form it
+        without storing it). The default
         builds the kernels and convolves them by FFT, with the skip folded into tap 0 of the
         first kernel (no extra pass over the data); off CUDA the product term is added inside
         the same op (:func:`~sslearn.nn.kernels.fftconv.causal_fft_conv`).
         """
+        if lagged:
+            signals = torch.cat([signals, lagged_product(signals)], dim=1)
         kernels = self.kernels(signals.shape[-1], powers)  # (Q, channels, L)
         first_taps = torch.zeros_like(kernels[:, :, 0])
         first_taps[0] = skip

@@ -203,19 +203,19 @@ class DiagonalSSM(SSMCore):
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
         return vandermonde_kernel(weight, log_abar, length)
 
-    def convolve(self, signals, powers, skip, product_gain=None):
+    def convolve(self, signals, powers, skip, product_gain=None, lagged=False):
         """As :meth:`SSMCore.convolve`; on CUDA by the fused chunked kernel (no FFT).
 
         The chunked form (:mod:`sslearn.nn.kernels.chunked_conv`) never builds the length-L
-        kernel and adds the product term in the same pass; on the CPU the FFT convolution is
-        faster and is kept.
+        kernel, adds the product term in the same pass and forms the lagged product of
+        ``lagged`` inside the kernel; on the CPU the FFT convolution is faster and is kept.
         """
         if not use_triton(signals):
-            return super().convolve(signals, powers, skip, product_gain)
+            return super().convolve(signals, powers, skip, product_gain, lagged)
         log_abar, _, bbar, C = self._discrete()
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
         ops = chunk_operators(weight, log_abar, CHUNK)
-        return chunked_conv_triton(signals, ops, skip, product_gain)
+        return chunked_conv_triton(signals, ops, skip, product_gain, lagged=lagged)
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()

@@ -22,7 +22,19 @@ With ``PB`` (one signal ``u``), the liquid PB term of degree 2, ``g u[t-1] tanh(
 added to ``y`` in the same pass (and its gradients in the backward pass), so it costs no extra
 trip through memory.
 
-Parameter gradients are written per row block and summed by the caller (deterministic).
+Segments: with few programs (small batches, long series) each series is also split into
+segments of ``K`` chunks run by separate programs (grid axis 2). A short pre-pass
+(:func:`chunked_conv_seg_fwd_kernel`) computes every segment's end state from a zero start,
+``E_j``; the program of segment ``s`` then starts from ``X = sum_{j<s} lam^(K (s-1-j)) E_j``
+(combined in registers). The backward pass mirrors it with the adjoints entering each segment
+from the right (:func:`chunked_conv_seg_bwd_kernel`, ``conj(lam)``). The pre-pass reads the
+signals (or ``dy``) once more but multiplies the number of programs by the segment count.
+
+Each loop loads the next chunk's tiles before working on the current one (software
+prefetch), so the memory latency overlaps the chunk's products.
+
+Parameter gradients are written per row block and segment and summed by the caller
+(deterministic).
 Precision of the products: ``SSLEARN_CHUNK_PRECISION`` (``tf32x3`` by default: three TF32
 tensor-core products, close to float32; ``ieee``: plain float32 FMA; ``tf32``: one TF32
 product, ~1e-3 relative error).
@@ -30,6 +42,7 @@ product, ~1e-3 relative error).
 
 from __future__ import annotations
 
+import functools
 import os
 
 import triton
@@ -56,10 +69,76 @@ def launch_config(batch: int, backward: bool = False) -> dict:
     }
 
 
+def segment_chunks(
+    programs: int, n_chunks: int, multiprocessors: int, segments: int | None = None
+) -> int:
+    """Chunks per segment ``K`` (``ceil(n_chunks / K)`` segments per series).
+
+    ``programs`` is the count without segments (channels x row blocks). Segments only pay
+    when the GPU would otherwise idle: the pre-pass repeats 2 of the forward pass's 5
+    products (and 2 of the backward pass's 10), so with at least one program per SM there
+    are none; below that there are enough for about four programs per SM, each segment at
+    least 4 chunks long (``benchmarks/sweep_segments.py``). ``segments`` (or
+    ``SSLEARN_CHUNK_SEGMENTS``, for sweeps) forces a count (``1``: no segments).
+    """
+    forced = segments or int(os.environ.get("SSLEARN_CHUNK_SEGMENTS", 0))
+    if forced:
+        count = min(forced, n_chunks)
+    elif programs >= multiprocessors:
+        count = 1
+    else:
+        count = max(1, min(-(-4 * multiprocessors // programs), n_chunks // 4))
+    return -(-n_chunks // count)
+
+
+def multiprocessors(device) -> int:
+    """SMs of a CUDA device (a nominal 4 for Triton's CPU interpreter)."""
+    return _multiprocessors(device.index) if device.type == "cuda" else 4
+
+
+@functools.cache
+def _multiprocessors(index) -> int:
+    import torch
+
+    return torch.cuda.get_device_properties(index).multi_processor_count
+
+
 @triton.jit
 def _complex_scale(xr, xi, lr, li):
     """``lam * x`` for ``x`` of shape (R, N2) and ``lam`` of shape (N2,)."""
     return xr * lr[None, :] - xi * li[None, :], xr * li[None, :] + xi * lr[None, :]
+
+
+@triton.jit
+def _complex_power(lr, li, k):
+    """``lam ** k`` (``k >= 0`` a runtime integer) by repeated multiplication."""
+    pr = lr * 0.0 + 1.0
+    pi = li * 0.0
+    i = 0
+    while i < k:
+        pr, pi = pr * lr - pi * li, pr * li + pi * lr
+        i += 1
+    return pr, pi
+
+
+@triton.jit
+def _combine_segments(ptr, rows_off, row_ok, first, last, step, kr, ki, R: tl.constexpr,
+                      N2: tl.constexpr):  # fmt: skip
+    """``X = sum_j k^(|j - last|) E_j`` over ``j = first, first + step, .., last`` (Horner).
+
+    ``E_j`` sits at ``ptr + rows_off + j * 2 N2`` (real parts, then imaginary parts).
+    """
+    nn = tl.arange(0, N2)
+    xr = tl.zeros((R, N2), dtype=tl.float32)
+    xi = tl.zeros((R, N2), dtype=tl.float32)
+    j = first
+    while (j - last) * step <= 0:
+        off = rows_off[:, None] + j * 2 * N2 + nn[None, :]
+        xr, xi = _complex_scale(xr, xi, kr, ki)
+        xr += tl.load(ptr + off, mask=row_ok[:, None], other=0.0)
+        xi += tl.load(ptr + off + N2, mask=row_ok[:, None], other=0.0)
+        j += step
+    return xr, xi
 
 
 @triton.jit
@@ -85,11 +164,33 @@ def _stacked_index(NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
 
 
 @triton.jit
-def _signal_offsets(rows, h, channels, length, NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr):
-    """Offsets (R, QT) of the chunk-0 signals of the block, and the mask of real signals."""
+def _signal_offsets(
+    rows, h, channels, length, NQ: tl.constexpr, T: tl.constexpr, QT: tl.constexpr,
+    LAG: tl.constexpr,
+):  # fmt: skip
+    """Offsets (R, QT) of the chunk-0 signals of the block, and the mask of real signals.
+
+    With ``LAG`` the memory holds one signal ``u`` and every stacked signal points at it
+    (the second one becomes the lagged product in :func:`_stacked_tile`).
+    """
     q, tau, real = _stacked_index(NQ, T, QT)
-    off = ((rows[:, None] * NQ + q[None, :]) * channels + h) * length + tau[None, :]
+    if LAG:
+        off = (rows[:, None] * channels + h) * length + tau[None, :] + 0 * q[None, :]
+    else:
+        off = ((rows[:, None] * NQ + q[None, :]) * channels + h) * length + tau[None, :]
     return off, tau, real
+
+
+@triton.jit
+def _stacked_tile(raw, s_ptr, s_off, c, T: tl.constexpr, tau, ok, length, NQ: tl.constexpr,
+                  QT: tl.constexpr, LAG: tl.constexpr):  # fmt: skip
+    """The chunk's stacked signals from the loaded tile ``raw``: itself, or with ``LAG`` the
+    lagged product ``u[t-1] tanh(u[t])`` in place of the second signal."""
+    if LAG:
+        q, _, _ = _stacked_index(NQ, T, QT)
+        before = _load_chunk(s_ptr, s_off - 1, c, T, tau - 1, ok, length)
+        return tl.where((q == 1)[None, :], before * _tanh(raw), raw)
+    return raw
 
 
 @triton.jit
@@ -120,11 +221,58 @@ def _operands(
 
 
 @triton.jit
-def chunked_conv_fwd_kernel(
-    s_ptr, y_ptr, x_ptr, g_ptr, skip_ptr, taps_ptr, p_ptr, q_ptr,
-    batch, channels, length, n_chunks,
+def _segment(n_chunks, seg_chunks):
+    """The chunks ``[c0, c1)`` of this program's segment (grid axis 2)."""
+    seg = tl.program_id(2)
+    c0 = seg * seg_chunks
+    return seg, c0, tl.minimum(c0 + seg_chunks, n_chunks)
+
+
+@triton.jit
+def _load_chunk(ptr, off, c, T: tl.constexpr, tau, ok, length):
+    """The (R, QT) signal tile of chunk ``c`` (zero past ``length``)."""
+    t = c * T + tau
+    return tl.load(ptr + off + c * T, mask=ok & ((t >= 0) & (t < length))[None, :], other=0.0)
+
+
+@triton.jit
+def chunked_conv_seg_fwd_kernel(
+    s_ptr, e_ptr, taps_ptr, skip_ptr, p_ptr, q_ptr,
+    batch, channels, length, n_chunks, seg_chunks, n_seg,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, PB: tl.constexpr,
+    PREC: tl.constexpr, LAG: tl.constexpr,
+):  # fmt: skip
+    """Pre-pass: the end state ``E_s`` of every segment but the last, from a zero start."""
+    h = tl.program_id(0)
+    rows = tl.program_id(1) * R + tl.arange(0, R)
+    row_ok = rows < batch
+    nn = tl.arange(0, N2)
+    _, pr, pi, _, _, lr, li = _operands(taps_ptr, skip_ptr, p_ptr, q_ptr, h, NQ, QT, T, N2)
+    s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT, LAG)
+    s_ok = row_ok[:, None] & s_ok[None, :]
+    seg, c, c1 = _segment(n_chunks, seg_chunks)
+    xr = tl.zeros((R, N2), dtype=tl.float32)
+    xi = tl.zeros((R, N2), dtype=tl.float32)
+    s = _load_chunk(s_ptr, s_off, c, T, tau, s_ok, length)
+    while c < c1:
+        s_next = _load_chunk(s_ptr, s_off, c + 1, T, tau, s_ok, length)
+        s = _stacked_tile(s, s_ptr, s_off, c, T, tau, s_ok, length, NQ, QT, LAG)
+        xr, xi = _complex_scale(xr, xi, lr, li)
+        xr = tl.dot(s, pr, xr, input_precision=PREC)
+        xi = tl.dot(s, pi, xi, input_precision=PREC)
+        s = s_next
+        c += 1
+    e_off = ((rows * channels + h) * n_seg + seg)[:, None] * 2 * N2 + nn[None, :]
+    tl.store(e_ptr + e_off, xr, mask=row_ok[:, None])
+    tl.store(e_ptr + e_off + N2, xi, mask=row_ok[:, None])
+
+
+@triton.jit
+def chunked_conv_fwd_kernel(
+    s_ptr, y_ptr, x_ptr, e_ptr, g_ptr, skip_ptr, taps_ptr, p_ptr, q_ptr,
+    batch, channels, length, n_chunks, seg_chunks, n_seg,
+    NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
+    PREC: tl.constexpr, PB: tl.constexpr, LAG: tl.constexpr,
 ):  # fmt: skip
     h = tl.program_id(0)
     rows = tl.program_id(1) * R + tl.arange(0, R)
@@ -132,16 +280,19 @@ def chunked_conv_fwd_kernel(
     tt = tl.arange(0, T)
     nn = tl.arange(0, N2)
     m, pr, pi, qr, qi, lr, li = _operands(taps_ptr, skip_ptr, p_ptr, q_ptr, h, NQ, QT, T, N2)
-    s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT)
+    s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT, LAG)
     s_ok = row_ok[:, None] & s_ok[None, :]
-    xr = tl.zeros((R, N2), dtype=tl.float32)
-    xi = tl.zeros((R, N2), dtype=tl.float32)
+    seg, c, c1 = _segment(n_chunks, seg_chunks)
+    kr, ki = _complex_power(lr, li, seg_chunks)
+    e_rows = (rows * channels + h) * n_seg * 2 * N2
+    xr, xi = _combine_segments(e_ptr, e_rows, row_ok, 0, seg - 1, 1, kr, ki, R, N2)
     y_rows = (rows * channels + h) * length
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
-    c = 0
-    while c < n_chunks:  # a while loop: Triton's interpreter cannot range() over an argument
+    s = _load_chunk(s_ptr, s_off, c, T, tau, s_ok, length)
+    while c < c1:  # a while loop: Triton's interpreter cannot range() over an argument
+        s_next = _load_chunk(s_ptr, s_off, c + 1, T, tau, s_ok, length)
+        s = _stacked_tile(s, s_ptr, s_off, c, T, tau, s_ok, length, NQ, QT, LAG)
         t = c * T + tt
-        s = tl.load(s_ptr + s_off + c * T, mask=s_ok & (c * T + tau < length)[None, :], other=0.0)
         acc = tl.dot(xr, qr, input_precision=PREC)
         acc = acc - tl.dot(xi, qi, input_precision=PREC)
         xr, xi = _complex_scale(xr, xi, lr, li)
@@ -156,6 +307,7 @@ def chunked_conv_fwd_kernel(
         x_off = x_rows[:, None] + c * 2 * N2 + nn[None, :]
         tl.store(x_ptr + x_off, xr, mask=row_ok[:, None])
         tl.store(x_ptr + x_off + N2, xi, mask=row_ok[:, None])
+        s = s_next
         c += 1
 
 
@@ -172,16 +324,79 @@ def _store_diagonal_sums(ptr, dm, NQ: tl.constexpr, T: tl.constexpr, QT: tl.cons
 
 
 @triton.jit
-def chunked_conv_bwd_kernel(
-    s_ptr, dy_ptr, x_ptr, ds_ptr, dtaps_ptr, dp_ptr, dq_ptr, g_ptr, dg_ptr,
-    skip_ptr, taps_ptr, p_ptr, q_ptr,
-    batch, channels, length, n_chunks,
-    NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
-    PREC: tl.constexpr, PB: tl.constexpr,
+def _adjoint_step(gr, gi, dy, qr_t, qi_t, lr, li, PREC: tl.constexpr):
+    """``G <- dY [Q_re, -Q_im]^T + conj(lam) G`` (the adjoint of the state before a chunk)."""
+    new_gr = tl.dot(dy, qr_t, input_precision=PREC)
+    new_gi = -tl.dot(dy, qi_t, input_precision=PREC)
+    gr, gi = _complex_scale(gr, gi, lr, -li)
+    return gr + new_gr, gi + new_gi
+
+
+@triton.jit
+def _load_rows(ptr, rows_off, t, ok, length):
+    """The (R, T) tile of ``y``-shaped data at times ``t``."""
+    inside = (t >= 0) & (t < length)
+    return tl.load(ptr + rows_off[:, None] + t[None, :], mask=ok[:, None] & inside[None, :],
+                   other=0.0)  # fmt: skip
+
+
+@triton.jit
+def chunked_conv_seg_bwd_kernel(
+    dy_ptr, f_ptr, q_ptr,
+    batch, channels, length, n_chunks, seg_chunks, n_seg,
+    T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr, PREC: tl.constexpr,
 ):  # fmt: skip
+    """Pre-pass: the adjoint ``F_s`` entering every segment but the first from its own ``dy``
+    (zero adjoint at its end); grid axis 2 counts segments from 1."""
     h = tl.program_id(0)
-    block = tl.program_id(1)
-    rows = block * R + tl.arange(0, R)
+    rows = tl.program_id(1) * R + tl.arange(0, R)
+    row_ok = rows < batch
+    tt = tl.arange(0, T)
+    nn = tl.arange(0, N2)
+    q_off = ((h * N2 + nn[None, :]) * T + tt[:, None]) * 2  # Q^T: (T, N2)
+    qr_t = tl.load(q_ptr + q_off)
+    qi_t = tl.load(q_ptr + q_off + 1)
+    lam_off = ((h * N2 + nn) * T + T - 1) * 2
+    lr = 0.5 * tl.load(q_ptr + lam_off)
+    li = 0.5 * tl.load(q_ptr + lam_off + 1)
+    seg = tl.program_id(2) + 1
+    c0 = seg * seg_chunks
+    c = tl.minimum(c0 + seg_chunks, n_chunks) - 1
+    y_rows = (rows * channels + h) * length
+    gr = tl.zeros((R, N2), dtype=tl.float32)
+    gi = tl.zeros((R, N2), dtype=tl.float32)
+    dy = _load_rows(dy_ptr, y_rows, c * T + tt, row_ok, length)
+    while c >= c0:
+        dy_next = _load_rows(dy_ptr, y_rows, (c - 1) * T + tt, row_ok, length)
+        gr, gi = _adjoint_step(gr, gi, dy, qr_t, qi_t, lr, li, PREC)
+        dy = dy_next
+        c -= 1
+    f_off = ((rows * channels + h) * n_seg + seg)[:, None] * 2 * N2 + nn[None, :]
+    tl.store(f_ptr + f_off, gr, mask=row_ok[:, None])
+    tl.store(f_ptr + f_off + N2, gi, mask=row_ok[:, None])
+
+
+@triton.jit
+def _load_state(x_ptr, x_rows, c, ok, N2: tl.constexpr):
+    """The saved state after chunk ``c`` (zero for ``c < 0``), real and imaginary parts."""
+    nn = tl.arange(0, N2)
+    mask = ok[:, None] & (nn * 0 + c >= 0)[None, :]  # a tensor mask (interpreter)
+    off = x_rows[:, None] + c * 2 * N2 + nn[None, :]
+    return tl.load(x_ptr + off, mask=mask, other=0.0), tl.load(x_ptr + off + N2, mask=mask,
+                                                               other=0.0)  # fmt: skip
+
+
+@triton.jit
+def chunked_conv_bwd_kernel(
+    s_ptr, dy_ptr, x_ptr, f_ptr, ds_ptr, dtaps_ptr, dp_ptr, dq_ptr, g_ptr, dg_ptr,
+    skip_ptr, taps_ptr, p_ptr, q_ptr,
+    batch, channels, length, n_chunks, seg_chunks, n_seg,
+    NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
+    PREC: tl.constexpr, PB: tl.constexpr, LAG: tl.constexpr,
+):  # fmt: skip
+    """With ``LAG``, ``ds`` receives the gradients of both stacked signals (B, 2, H, L)."""
+    h = tl.program_id(0)
+    rows = tl.program_id(1) * R + tl.arange(0, R)
     row_ok = rows < batch
     tt = tl.arange(0, T)
     nn = tl.arange(0, N2)
@@ -193,10 +408,13 @@ def chunked_conv_bwd_kernel(
         tl.trans(qr),
         tl.trans(qi),
     )
-    s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT)
+    s_off, tau, s_ok = _signal_offsets(rows, h, channels, length, NQ, T, QT, LAG)
+    ds_off, _, _ = _signal_offsets(rows, h, channels, length, NQ, T, QT, False)
     s_ok = row_ok[:, None] & s_ok[None, :]
-    gr = tl.zeros((R, N2), dtype=tl.float32)
-    gi = tl.zeros((R, N2), dtype=tl.float32)
+    seg, c0, c1 = _segment(n_chunks, seg_chunks)
+    kr, ki = _complex_power(lr, -li, seg_chunks)
+    f_rows = (rows * channels + h) * n_seg * 2 * N2
+    gr, gi = _combine_segments(f_ptr, f_rows, row_ok, n_seg - 1, seg + 1, -1, kr, ki, R, N2)
     dm = tl.zeros((QT, T), dtype=tl.float32)
     dpr = tl.zeros((QT, N2), dtype=tl.float32)
     dpi = tl.zeros((QT, N2), dtype=tl.float32)
@@ -207,17 +425,16 @@ def chunked_conv_bwd_kernel(
     dg = tl.zeros((R, T), dtype=tl.float32)
     y_rows = (rows * channels + h) * length
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
-    c = n_chunks - 1
-    while c >= 0:
+    c = c1 - 1
+    dy = _load_rows(dy_ptr, y_rows, c * T + tt, row_ok, length)
+    xr, xi = _load_state(x_ptr, x_rows, c - 1, row_ok, N2)
+    s = _load_chunk(s_ptr, s_off, c, T, tau, s_ok, length)
+    while c >= c0:
+        dy_next = _load_rows(dy_ptr, y_rows, (c - 1) * T + tt, row_ok, length)
+        xr_next, xi_next = _load_state(x_ptr, x_rows, c - 2, row_ok, N2)
+        s_next = _load_chunk(s_ptr, s_off, c - 1, T, tau, s_ok, length)
+        s = _stacked_tile(s, s_ptr, s_off, c, T, tau, s_ok, length, NQ, QT, LAG)
         t = c * T + tt
-        io_mask = row_ok[:, None] & (t < length)[None, :]
-        dy = tl.load(dy_ptr + y_rows[:, None] + t[None, :], mask=io_mask, other=0.0)
-        prev_mask = row_ok[:, None] & (nn * 0 + c > 0)[None, :]  # a tensor mask (interpreter)
-        x_off = x_rows[:, None] + (c - 1) * 2 * N2 + nn[None, :]
-        xr = tl.load(x_ptr + x_off, mask=prev_mask, other=0.0)
-        xi = tl.load(x_ptr + x_off + N2, mask=prev_mask, other=0.0)
-        chunk_ok = s_ok & (c * T + tau < length)[None, :]
-        s = tl.load(s_ptr + s_off + c * T, mask=chunk_ok, other=0.0)
         ds = tl.dot(dy, m_t, input_precision=PREC)
         ds = tl.dot(gr, pr_t, ds, input_precision=PREC)
         ds = tl.dot(gi, pi_t, ds, input_precision=PREC)
@@ -230,7 +447,7 @@ def chunked_conv_bwd_kernel(
                                      row_ok[:, None], length)  # fmt: skip
             ds += gain * (dy * before * (1.0 - v * v) + dy_after * _tanh(after))
             dg += dy * before * v
-        tl.store(ds_ptr + s_off + c * T, ds, mask=chunk_ok)
+        tl.store(ds_ptr + ds_off + c * T, ds, mask=s_ok & (c * T + tau < length)[None, :])
         s_t = tl.trans(s)
         dm = tl.dot(s_t, dy, dm, input_precision=PREC)
         dpr = tl.dot(s_t, gr, dpr, input_precision=PREC)
@@ -239,20 +456,45 @@ def chunked_conv_bwd_kernel(
         dqi = tl.dot(tl.trans(xi), dy, dqi, input_precision=PREC)
         dlr += tl.sum(gr * xr + gi * xi, axis=0)
         dli += tl.sum(gi * xr - gr * xi, axis=0)
-        new_gr = tl.dot(dy, qr_t, input_precision=PREC)
-        new_gi = -tl.dot(dy, qi_t, input_precision=PREC)
-        gr, gi = _complex_scale(gr, gi, lr, -li)
-        gr += new_gr
-        gi += new_gi
+        gr, gi = _adjoint_step(gr, gi, dy, qr_t, qi_t, lr, li, PREC)
+        dy, xr, xi, s = dy_next, xr_next, xi_next, s_next
         c -= 1
-    _store_diagonal_sums(dtaps_ptr + (block * channels + h) * NQ * T, dm, NQ, T, QT)
-    q, s, real = _stacked_index(NQ, T, QT)
-    p_off = (((block * channels + h) * NQ * T + q[:, None] * T + s[:, None]) * N2 + nn[None, :]) * 2
+    part = tl.program_id(1) * tl.num_programs(2) + seg  # this program's slot of the partials
+    _store_diagonal_sums(dtaps_ptr + (part * channels + h) * NQ * T, dm, NQ, T, QT)
+    q, sq, real = _stacked_index(NQ, T, QT)
+    p_off = (((part * channels + h) * NQ * T + q[:, None] * T + sq[:, None]) * N2 + nn[None, :]) * 2
     tl.store(dp_ptr + p_off, dpr, mask=real[:, None])
     tl.store(dp_ptr + p_off + 1, dpi, mask=real[:, None])
     last = (tt == T - 1)[None, :]  # lam = Q[:, T-1] / 2
-    q_off = (((block * channels + h) * N2 + nn[:, None]) * T + tt[None, :]) * 2
+    q_off = (((part * channels + h) * N2 + nn[:, None]) * T + tt[None, :]) * 2
     tl.store(dq_ptr + q_off, dqr + tl.where(last, 0.5 * dlr[:, None], 0.0))
     tl.store(dq_ptr + q_off + 1, -dqi + tl.where(last, 0.5 * dli[:, None], 0.0))
     if PB:
-        tl.store(dg_ptr + block * channels + h, tl.sum(tl.sum(dg, axis=1), axis=0))
+        tl.store(dg_ptr + part * channels + h, tl.sum(tl.sum(dg, axis=1), axis=0))
+
+
+@triton.jit
+def lagged_grad_kernel(u_ptr, ds_ptr, du_ptr, channels, length, BLOCK: tl.constexpr):
+    """``du = ds_0 + d/du`` of the lagged product's share ``ds_1 . u[t-1] tanh(u[t])``.
+
+    ``du[t] = ds_0[t] + ds_1[t] u[t-1] (1 - v[t]^2) + ds_1[t+1] v[t+1]`` with ``v = tanh(u)``;
+    ``u``, ``du``: (B, H, L); ``ds``: (B, 2, H, L). Grid: (B H, blocks of time).
+    """
+    row = tl.program_id(0)
+    t = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    b = row // channels
+    h = row % channels
+    base = row * length
+    first = (b * 2 * channels + h) * length
+    second = first + channels * length
+    inside = t < length
+    after_ok = t + 1 < length
+    u = tl.load(u_ptr + base + t, mask=inside, other=0.0)
+    before = tl.load(u_ptr + base + t - 1, mask=inside & (t >= 1), other=0.0)
+    after = tl.load(u_ptr + base + t + 1, mask=after_ok, other=0.0)
+    ds0 = tl.load(ds_ptr + first + t, mask=inside, other=0.0)
+    ds1 = tl.load(ds_ptr + second + t, mask=inside, other=0.0)
+    ds1_after = tl.load(ds_ptr + second + t + 1, mask=after_ok, other=0.0)
+    v = _tanh(u)
+    du = ds0 + ds1 * before * (1.0 - v * v) + ds1_after * _tanh(after)
+    tl.store(du_ptr + base + t, du, mask=inside)

@@ -278,7 +278,7 @@ def _time_block(rows, row_ok, t0, length, T: tl.constexpr):
     """Offsets and mask of the ``[BR, T]`` tile of steps ``t0 .. t0 + T - 1`` of each row."""
     steps = t0 + tl.arange(0, T)
     offsets = rows[:, None] * length + steps[None, :]
-    return offsets, row_ok[:, None] & (steps < length)[None, :]
+    return offsets, row_ok[:, None] & ((steps >= 0) & (steps < length))[None, :]
 
 
 @triton.jit
@@ -310,12 +310,6 @@ def _stack_steps(values, BR: tl.constexpr, T: tl.constexpr, LOG2T: tl.constexpr)
             joined = joined + (tl.join(values[m], values[m + (T >> (level + 1))]),)
         values = joined
     return tl.reshape(values[0], (BR, T))
-
-
-@triton.jit
-def _load_steps(ptr, offsets, t_mask, BR: tl.constexpr, LOG2T: tl.constexpr):
-    """Load one ``[BR, T]`` time block and split it into per-step ``[BR]`` vectors."""
-    return _unstack_steps(tl.load(ptr + offsets, mask=t_mask, other=0.0), BR, LOG2T)
 
 
 @triton.jit
@@ -391,17 +385,25 @@ def blocked_fwd_kernel(
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
     c = 0
+    t_off, t_mask = _time_block(rows, row_ok, 0, length, CHUNK)
+    u_tile = tl.load(u_ptr + t_off, mask=t_mask, other=0.0)
+    v_tile = tl.load(v_ptr + t_off, mask=t_mask, other=0.0)
     while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
         _store_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, xr, xi, mask)
         t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
-        us = _load_steps(u_ptr, t_off, t_mask, BR, LOG2T)
-        vs = _load_steps(v_ptr, t_off, t_mask, BR, LOG2T)
+        # the next block's inputs are loaded now, so their latency overlaps this block
+        next_off, next_mask = _time_block(rows, row_ok, (c + 1) * CHUNK, length, CHUNK)
+        u_next = tl.load(u_ptr + next_off, mask=next_mask, other=0.0)
+        v_next = tl.load(v_ptr + next_off, mask=next_mask, other=0.0)
+        us = _unstack_steps(u_tile, BR, LOG2T)
+        vs = _unstack_steps(v_tile, BR, LOG2T)
         ys = ()
         for j in tl.static_range(CHUNK):
             a_r, a_i, _ = _multiplier(ar, ai, br, bi, vs[j][:, None])
             xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
             ys = ys + (2.0 * tl.sum(cr * xr - ci * xi, axis=1),)
         tl.store(y_ptr + t_off, _stack_steps(ys, BR, CHUNK, LOG2T), mask=t_mask)
+        u_tile, v_tile = u_next, v_next
         c += 1
 
 
@@ -424,12 +426,21 @@ def blocked_bwd_kernel(
     grads = (zero, zero, zero, zero, zero, zero)
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
     c = n_chunks - 1
+    t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
+    u_tile = tl.load(u_ptr + t_off, mask=t_mask, other=0.0)
+    v_tile = tl.load(v_ptr + t_off, mask=t_mask, other=0.0)
+    dy_tile = tl.load(dy_ptr + t_off, mask=t_mask, other=0.0)
     while c >= 0:
         xr, xi = _load_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, mask)
         t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
-        us = _load_steps(u_ptr, t_off, t_mask, BR, LOG2T)
-        vs = _load_steps(v_ptr, t_off, t_mask, BR, LOG2T)
-        dys = _load_steps(dy_ptr, t_off, t_mask, BR, LOG2T)
+        # the previous block's inputs are loaded now (masked off before t = 0)
+        next_off, next_mask = _time_block(rows, row_ok, (c - 1) * CHUNK, length, CHUNK)
+        u_next = tl.load(u_ptr + next_off, mask=next_mask, other=0.0)
+        v_next = tl.load(v_ptr + next_off, mask=next_mask, other=0.0)
+        dy_next = tl.load(dy_ptr + next_off, mask=next_mask, other=0.0)
+        us = _unstack_steps(u_tile, BR, LOG2T)
+        vs = _unstack_steps(v_tile, BR, LOG2T)
+        dys = _unstack_steps(dy_tile, BR, LOG2T)
         # recompute the chunk: states[j] = x_{t0 + j - 1}, multipliers[j] = (a, inv) of t0 + j
         states_r = (xr,)
         states_i = (xi,)
@@ -453,6 +464,7 @@ def blocked_bwd_kernel(
             dvs = (dv,) + dvs
         tl.store(du_ptr + t_off, _stack_steps(dus, BR, CHUNK, LOG2T), mask=t_mask)
         tl.store(dv_ptr + t_off, _stack_steps(dvs, BR, CHUNK, LOG2T), mask=t_mask)
+        u_tile, v_tile, dy_tile = u_next, v_next, dy_next
         c -= 1
     _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads)
 

@@ -75,10 +75,14 @@ def toeplitz(taps: torch.Tensor) -> torch.Tensor:
     return padded.unfold(-1, chunk, 1).flip(-2)
 
 
+def lagged_product(u: torch.Tensor) -> torch.Tensor:
+    """The liquid input product of degree 2, ``u[t-1] tanh(u[t])`` (0 at ``t = 0``)."""
+    return torch.nn.functional.pad(u[..., :-1], (1, 0)) * torch.tanh(u)
+
+
 def product_term(u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
     """The liquid PB term of degree 2: ``gain[h] u[t-1] tanh(u[t])`` for u of shape (B, H, L)."""
-    before = torch.nn.functional.pad(u[..., :-1], (1, 0))
-    return gain[:, None] * before * torch.tanh(u)
+    return gain[:, None] * lagged_product(u)
 
 
 def _pad_to_chunks(x: torch.Tensor, chunk: int) -> torch.Tensor:
@@ -91,6 +95,8 @@ def chunked_conv_reference(
     ops: ChunkOperators,
     skip: torch.Tensor | None = None,
     gain: torch.Tensor | None = None,
+    *,
+    lagged: bool = False,
 ) -> torch.Tensor:
     """Pure-PyTorch chunked convolution (the Triton kernel's twin).
 
@@ -102,11 +108,16 @@ def chunked_conv_reference(
         Adds ``skip * signals[:, 0]`` (the ``D u`` skip connection).
     gain : tensor of shape (H,), optional
         Adds :func:`product_term` of ``signals[:, 0]``.
+    lagged : bool, default=False
+        ``signals`` holds only ``u`` (Q = 1) and ``ops`` two kernels: the second convolves
+        :func:`lagged_product` of ``u`` (the liquid KB term of degree 2).
 
     Returns
     -------
     tensor of shape (B, H, L)
     """
+    if lagged:
+        signals = torch.cat([signals, lagged_product(signals)], dim=1)
     batch, _, channels, length = signals.shape
     chunk = ops.chunk
     s = _pad_to_chunks(signals, chunk)
@@ -127,23 +138,38 @@ def chunked_conv_reference(
 
 class _ChunkedConvTriton(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, signals, skip, gain, taps, P, Q):
+    def forward(ctx, signals, skip, gain, taps, P, Q, segments, lagged):
         from sslearn.nn.kernels import _chunked_triton as kern
 
         signals = signals.contiguous()
-        batch, n_signals, channels, length = signals.shape
+        batch, _, channels, length = signals.shape
+        n_signals = taps.shape[1]
         chunk, n_states = taps.shape[-1], Q.shape[1]
         n_chunks = -(-length // chunk)
         config = kern.launch_config(batch)
+        n_blocks = -(-batch // config["R"])
+        programs = channels * n_blocks
+        seg_chunks = kern.segment_chunks(
+            programs, n_chunks, kern.multiprocessors(signals.device), segments
+        )
+        n_seg = -(-n_chunks // seg_chunks)
         y = signals.new_empty(batch, channels, length)
         states = signals.new_empty(batch, channels, n_chunks, 2, n_states)
+        ends = signals.new_empty(batch, channels, n_seg, 2, n_states)
+        shape = (n_signals, _stacked(n_signals, chunk), chunk, n_states)
+        sizes = dict(zip(("NQ", "QT", "T", "N2"), shape, strict=True))
+        common = (batch, channels, length, n_chunks, seg_chunks, n_seg)
+        if n_seg > 1:
+            kern.chunked_conv_seg_fwd_kernel[(channels, n_blocks, n_seg - 1)](
+                signals, ends, taps, skip, P, Q, *common, **sizes, LAG=lagged, **config
+            )
         pb = gain is not None
-        kern.chunked_conv_fwd_kernel[(channels, -(-batch // config["R"]))](
-            signals, y, states, gain if pb else skip, skip, taps, P, Q,
-            batch, channels, length, n_chunks,
-            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, PB=pb, **config,
+        kern.chunked_conv_fwd_kernel[(channels, n_blocks, n_seg)](
+            signals, y, states, ends, gain if pb else skip, skip, taps, P, Q,
+            *common, **sizes, PB=pb, LAG=lagged, **config,
         )  # fmt: skip
         ctx.save_for_backward(signals, gain, states, skip, taps, P, Q)
+        ctx.segments, ctx.lagged = segments, lagged
         return y
 
     @staticmethod
@@ -151,26 +177,48 @@ class _ChunkedConvTriton(torch.autograd.Function):
         from sslearn.nn.kernels import _chunked_triton as kern
 
         signals, gain, states, skip, taps, P, Q = ctx.saved_tensors
-        batch, n_signals, channels, length = signals.shape
+        dy = dy.contiguous()
+        batch, _, channels, length = signals.shape
+        n_signals = taps.shape[1]
         chunk, n_states = taps.shape[-1], Q.shape[1]
+        n_chunks = states.shape[2]
         config = kern.launch_config(batch, backward=True)
         n_blocks = -(-batch // config["R"])
+        seg_chunks = kern.segment_chunks(
+            channels * n_blocks, n_chunks, kern.multiprocessors(dy.device), ctx.segments
+        )
+        n_seg = -(-n_chunks // seg_chunks)
+        shape = (n_signals, _stacked(n_signals, chunk), chunk, n_states)
+        sizes = dict(zip(("NQ", "QT", "T", "N2"), shape, strict=True))
+        common = (batch, channels, length, n_chunks, seg_chunks, n_seg)
+        entering = signals.new_empty(batch, channels, n_seg, 2, n_states)
+        if n_seg > 1:
+            kern.chunked_conv_seg_bwd_kernel[(channels, n_blocks, n_seg - 1)](
+                dy, entering, Q, *common, T=chunk, N2=n_states, R=config["R"],
+                PREC=config["PREC"], num_warps=config["num_warps"],
+            )  # fmt: skip
         pb = gain is not None
-        d_signals = torch.empty_like(signals)
-        d_taps = signals.new_empty(n_blocks, *taps.shape)
-        d_P = signals.new_empty(n_blocks, *P.shape)
-        d_Q = signals.new_empty(n_blocks, *Q.shape)
-        d_gain = signals.new_empty(n_blocks, channels)
-        kern.chunked_conv_bwd_kernel[(channels, n_blocks)](
-            signals, dy.contiguous(), states, d_signals, d_taps, d_P, d_Q,
+        parts = n_blocks * n_seg
+        d_signals = signals.new_empty(batch, n_signals, channels, length)
+        d_taps = signals.new_empty(parts, *taps.shape)
+        d_P = signals.new_empty(parts, *P.shape)
+        d_Q = signals.new_empty(parts, *Q.shape)
+        d_gain = signals.new_empty(parts, channels)
+        kern.chunked_conv_bwd_kernel[(channels, n_blocks, n_seg)](
+            signals, dy, states, entering, d_signals, d_taps, d_P, d_Q,
             gain if pb else skip, d_gain, skip, taps, P, Q,
-            batch, channels, length, states.shape[2],
-            NQ=n_signals, QT=_stacked(n_signals, chunk), T=chunk, N2=n_states, PB=pb, **config,
+            *common, **sizes, PB=pb, LAG=ctx.lagged, **config,
         )  # fmt: skip
+        if ctx.lagged:
+            d_stacked, d_signals = d_signals, torch.empty_like(signals)
+            block = 1024
+            kern.lagged_grad_kernel[(batch * channels, -(-length // block))](
+                signals, d_stacked, d_signals, channels, length, BLOCK=block
+            )
         d_taps = d_taps.sum(0)
         d_skip = d_taps[:, 0, 0]  # D sits on tap 0 of the first signal's kernel
         d_gain = d_gain.sum(0) if pb else None
-        return d_signals, d_skip, d_gain, d_taps, d_P.sum(0), d_Q.sum(0)
+        return d_signals, d_skip, d_gain, d_taps, d_P.sum(0), d_Q.sum(0), None, None
 
 
 def _stacked(n_signals: int, chunk: int) -> int:
@@ -193,17 +241,26 @@ def chunked_conv_triton(
     ops: ChunkOperators,
     skip: torch.Tensor | None = None,
     gain: torch.Tensor | None = None,
+    *,
+    lagged: bool = False,
+    segments: int | None = None,
 ) -> torch.Tensor:
     """The fused Triton chunked convolution (float32; CUDA, or Triton's CPU interpreter).
 
-    Same arguments as :func:`chunked_conv_reference`. The chunk length must be a power of
-    two >= 16; the number of modes is padded. ``gain`` needs a single signal (Q = 1).
+    Same arguments as :func:`chunked_conv_reference` (with ``lagged`` the product is formed
+    inside the kernel, never stored). The chunk length must be a power of two >= 16; the
+    number of modes is padded. ``gain`` needs a single signal (Q = 1) and excludes ``lagged``.
+    ``segments`` forces the number of time segments run in parallel per series (default:
+    segments only when there are fewer programs than SMs, see
+    :func:`~sslearn.nn.kernels._chunked_triton.segment_chunks`).
     """
     chunk = ops.chunk
     if chunk < 16 or chunk & (chunk - 1):
         raise ValueError(f"the chunk length must be a power of two >= 16, got {chunk}")
-    if gain is not None and signals.shape[1] != 1:
+    if gain is not None and (signals.shape[1] != 1 or lagged):
         raise ValueError("the fused product term needs exactly one signal (Q = 1)")
+    if lagged and (signals.shape[1] != 1 or ops.taps.shape[1] != 2):
+        raise ValueError("lagged=True needs one signal (u) and two kernels (u, the product)")
     ops = _padded_modes(ops)
     skip = signals.new_zeros(signals.shape[2]) if skip is None else skip.contiguous()
     gain = None if gain is None else gain.contiguous()
@@ -214,6 +271,8 @@ def chunked_conv_triton(
         ops.taps.contiguous(),
         torch.view_as_real(ops.P.contiguous()),
         torch.view_as_real(ops.Q.contiguous()),
+        segments,
+        lagged,
     )
 
 
@@ -222,6 +281,8 @@ def chunked_conv(
     ops: ChunkOperators,
     skip: torch.Tensor | None = None,
     gain: torch.Tensor | None = None,
+    *,
+    lagged: bool = False,
 ) -> torch.Tensor:
     """``y[b, h] = sum_q (K_q[h] * signals[b, q, h])`` (causal), Triton on CUDA, else the twin.
 
@@ -234,11 +295,13 @@ def chunked_conv(
         Adds ``skip * signals[:, 0]``.
     gain : tensor of shape (H,), optional
         Adds the degree-2 product term :func:`product_term` of ``signals[:, 0]`` (Q = 1).
+    lagged : bool, default=False
+        The second kernel convolves :func:`lagged_product` of ``u = signals[:, 0]`` (Q = 1).
 
     Returns
     -------
     tensor of shape (B, H, L)
     """
     if use_triton(signals):
-        return chunked_conv_triton(signals, ops, skip, gain)
-    return chunked_conv_reference(signals, ops, skip, gain)
+        return chunked_conv_triton(signals, ops, skip, gain, lagged=lagged)
+    return chunked_conv_reference(signals, ops, skip, gain, lagged=lagged)
