@@ -31,6 +31,9 @@ CONFIGS = {
     "2 segments": {"SSLEARN_CHUNK_SEGMENTS": "2"},
     "4 segments": {"SSLEARN_CHUNK_SEGMENTS": "4"},
     "8 segments": {"SSLEARN_CHUNK_SEGMENTS": "8"},
+    "bwd 8 warps": {"SSLEARN_CHUNK_BWD_WARPS": "8"},
+    "bwd 2 warps": {"SSLEARN_CHUNK_BWD_WARPS": "2"},
+    "fwd 8 warps": {"SSLEARN_CHUNK_WARPS": "8", "SSLEARN_CHUNK_BWD_WARPS": "4"},
 }
 KNOBS = sorted({key for config in CONFIGS.values() for key in config})
 

@@ -10,7 +10,7 @@ from torch.autograd.function import once_differentiable
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
 from sslearn.nn.hippo import diagonal_init
 from sslearn.nn.kernels._dispatch import use_triton
-from sslearn.nn.kernels.chunked_conv import chunk_operators, chunked_conv_triton
+from sslearn.nn.kernels.chunked_conv import chunk_operators_triton, chunked_conv_triton
 from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan
 
 INITS = ("legs", "lin", "inv", "real")
@@ -214,7 +214,7 @@ class DiagonalSSM(SSMCore):
             return super().convolve(signals, powers, skip, product_gain, lagged)
         log_abar, _, bbar, C = self._discrete()
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
-        ops = chunk_operators(weight, log_abar, CHUNK)
+        ops = chunk_operators_triton(weight, log_abar, CHUNK)
         return chunked_conv_triton(signals, ops, skip, product_gain, lagged=lagged)
 
     def liquid_gain(self, power: int) -> torch.Tensor:

@@ -77,8 +77,9 @@ def segment_chunks(
     ``programs`` is the count without segments (channels x row blocks). Segments only pay
     when the GPU would otherwise idle: the pre-pass repeats 2 of the forward pass's 5
     products (and 2 of the backward pass's 10), so with at least one program per SM there
-    are none; below that there are enough for about four programs per SM, each segment at
-    least 4 chunks long (``benchmarks/sweep_segments.py``). ``segments`` (or
+    are none. Below that the count fills about two programs per SM without starting a
+    second, partly empty wave (two or three of these programs fit on an SM at once), each
+    segment at least 4 chunks long (``benchmarks/sweep_segments.py``). ``segments`` (or
     ``SSLEARN_CHUNK_SEGMENTS``, for sweeps) forces a count (``1``: no segments).
     """
     forced = segments or int(os.environ.get("SSLEARN_CHUNK_SEGMENTS", 0))
@@ -87,7 +88,7 @@ def segment_chunks(
     elif programs >= multiprocessors:
         count = 1
     else:
-        count = max(1, min(-(-4 * multiprocessors // programs), n_chunks // 4))
+        count = max(1, min(2 * multiprocessors // programs, n_chunks // 4))
     return -(-n_chunks // count)
 
 

@@ -68,6 +68,53 @@ def chunk_operators(weight: torch.Tensor, log_a: torch.Tensor, chunk: int) -> Ch
     )
 
 
+class _ChunkOperatorsTriton(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, weight, log_a, chunk, n_padded):
+        from sslearn.nn.kernels import _operators_triton as kern
+
+        n_signals, channels, n_states, _ = weight.shape
+        taps = weight.new_empty(channels, n_signals, chunk)
+        P = weight.new_empty(channels, n_signals, chunk, n_padded, 2)
+        Q = weight.new_empty(channels, n_padded, chunk, 2)
+        kern.chunk_operators_fwd_kernel[(channels,)](
+            weight, log_a, taps, P, Q, channels, n_states, NQ=n_signals, T=chunk, NP=n_padded
+        )
+        ctx.save_for_backward(weight, log_a)
+        return taps, P, Q
+
+    @staticmethod
+    def backward(ctx, d_taps, d_P, d_Q):
+        from sslearn.nn.kernels import _operators_triton as kern
+
+        weight, log_a = ctx.saved_tensors
+        n_signals, channels, n_states, _ = weight.shape
+        chunk, n_padded = d_P.shape[2], d_P.shape[3]
+        d_weight = torch.empty_like(weight)
+        d_log_a = torch.empty_like(log_a)
+        kern.chunk_operators_bwd_kernel[(channels,)](
+            weight, log_a, d_taps.contiguous(), d_P.contiguous(), d_Q.contiguous(),
+            d_weight, d_log_a, channels, n_states, NQ=n_signals, T=chunk, NP=n_padded,
+        )  # fmt: skip
+        return d_weight, d_log_a, None, None
+
+
+def chunk_operators_triton(weight: torch.Tensor, log_a: torch.Tensor, chunk: int) -> ChunkOperators:
+    """:func:`chunk_operators` in two fused Triton kernels (forward, backward); complex64.
+
+    The modes come out zero-padded to a power of two >= 16 (what the convolution kernel
+    needs); padded modes add nothing. The chunk length must be a power of two.
+    """
+    n_padded = max(16, 1 << (log_a.shape[-1] - 1).bit_length())
+    taps, P, Q = _ChunkOperatorsTriton.apply(
+        torch.view_as_real(weight.contiguous()),
+        torch.view_as_real(log_a.contiguous()),
+        chunk,
+        n_padded,
+    )
+    return ChunkOperators(taps, torch.view_as_complex(P), torch.view_as_complex(Q))
+
+
 def toeplitz(taps: torch.Tensor) -> torch.Tensor:
     """``M[..., s, t] = taps[..., t - s]`` for ``t >= s``, else 0."""
     chunk = taps.shape[-1]

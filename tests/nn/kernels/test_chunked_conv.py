@@ -8,6 +8,7 @@ import torch
 from sslearn.nn.kernels import triton_available
 from sslearn.nn.kernels.chunked_conv import (
     chunk_operators,
+    chunk_operators_triton,
     chunked_conv_reference,
     chunked_conv_triton,
 )
@@ -156,3 +157,44 @@ def test_twin_lagged_equals_stacked_product():
     product = torch.nn.functional.pad(u[..., :-1], (1, 0)) * torch.tanh(u)
     stacked = chunked_conv_reference(torch.cat([u, product], 1), ops, skip)
     assert torch.allclose(chunked_conv_reference(u, ops, skip, lagged=True), stacked, atol=1e-12)
+
+
+@needs_triton
+@pytest.mark.parametrize(
+    ("n_signals", "n_states", "turns"), [(1, 32, 1.0), (2, 5, 1.0), (3, 16, 1.0), (1, 32, 30.0)]
+)
+def test_triton_operators_match_twin(triton_device, n_signals, n_states, turns):
+    """The fused operator kernels against :func:`chunk_operators` in float64: taps, P, Q
+    (modes zero-padded to a power of two >= 16) and the gradients of the weights and of
+    log_a under random upstream gradients; ``turns`` scales the modes' frequencies (angles
+    up to ~1000 rad, where the GPU's fast sine and cosine need the range reduction)."""
+    _, weight, log_a, _ = make_problem(1, n_signals, 3, n_states, 8, seed=n_states)
+    log_a = torch.complex(log_a.real, turns * log_a.imag)
+    padded = max(16, 1 << (n_states - 1).bit_length())
+    gen = torch.Generator().manual_seed(1)
+    upstream = (
+        torch.randn(3, n_signals, 16, generator=gen, dtype=torch.float64),
+        torch.randn(3, n_signals, 16, padded, 2, generator=gen, dtype=torch.float64),
+        torch.randn(3, padded, 16, 2, generator=gen, dtype=torch.float64),
+    )
+    results = []
+    for build, dtype in ((chunk_operators, torch.complex128), (chunk_operators_triton,
+                                                                torch.complex64)):  # fmt: skip
+        w = weight.to(triton_device, dtype).detach().clone().requires_grad_()
+        a = log_a.to(triton_device, dtype).detach().clone().requires_grad_()
+        taps, P, Q = build(w, a, 16)
+        P = torch.nn.functional.pad(torch.view_as_real(P), (0, 0, 0, padded - P.shape[-1]))
+        Q = torch.nn.functional.pad(torch.view_as_real(Q), (0, 0, 0, 0, 0, padded - Q.shape[1]))
+        outputs = (taps, P, Q)
+        loss = sum(
+            (o.double() * g.to(triton_device)).sum() for o, g in zip(outputs, upstream, strict=True)
+        )
+        loss.backward()
+        results.append([o.detach().double().cpu() for o in outputs] + [w.grad.cpu(), a.grad.cpu()])
+    names = ("taps", "P", "Q", "weight grad", "log_a grad")
+    tolerance = 1e-5 * turns  # float32 rounds the angle m Im(log_a) itself by ~6e-8 of it
+    for name, want, have in zip(names, *results, strict=True):
+        want, have = torch.view_as_real(want) if want.is_complex() else want, have.cpu()
+        have = torch.view_as_real(have) if have.is_complex() else have
+        error = (have.double() - want).abs().max() / want.abs().max()
+        assert error < tolerance, f"{name}: relative error {error:.2e}"
