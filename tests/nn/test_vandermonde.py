@@ -58,3 +58,20 @@ def test_gradient_of_one_input_only():
     only_modes = log_a.clone().requires_grad_()
     vandermonde_kernel(weight, only_modes, 20).pow(2).sum().backward()
     torch.testing.assert_close(only_modes.grad, both[1].grad)
+
+
+@pytest.mark.parametrize("lead", [(), (2,)])
+@pytest.mark.parametrize("length", [37, 256])
+def test_gradients_match_autograd_of_naive_sum(lead, length):
+    weight, log_a = make_modes(lead, channels=3, half=5, seed=length)
+    grad = torch.randn(
+        *lead, 3, length, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    mine = [weight.clone().requires_grad_(), log_a.clone().requires_grad_()]
+    (vandermonde_kernel(*mine, length) * grad).sum().backward()
+    w, z = weight.clone().requires_grad_(), log_a.clone().requires_grad_()
+    powers = torch.exp(z[..., None] * torch.arange(length, dtype=torch.float64))
+    naive_kernel = 2 * torch.einsum("...hn,hnl->...hl", w, powers).real
+    (naive_kernel * grad).sum().backward()
+    torch.testing.assert_close(mine[0].grad, w.grad, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(mine[1].grad, z.grad, rtol=1e-9, atol=1e-9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -51,69 +52,76 @@ def complex_exp(z: torch.Tensor) -> torch.Tensor:
     return torch.polar(torch.exp(z.real), z.imag)
 
 
-def _power_tables(
-    log_a: torch.Tensor, block: int, n_blocks: int
+@functools.lru_cache(maxsize=16)
+def _table_steps(
+    block: int, n_blocks: int, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Real and imaginary parts of ``exp(m log_a)`` for ``m = 0..c-1`` then ``m = 0, c, 2c..``.
+    """Multipliers of ``log_a`` for :func:`_power_table`'s magnitudes and angles.
 
-    Each of shape ``(H, N2, c + n_blocks)``: one exp, one cos and one sin for both tables.
+    Each of shape ``(c + n_blocks, 1)``.
+
+    Cached: they depend only on the sizes, and building them is several small operations.
     """
-    real = log_a.real.dtype
-    steps = torch.cat(
-        [
-            torch.arange(block, device=log_a.device, dtype=real),
-            torch.arange(n_blocks, device=log_a.device, dtype=real) * block,
-        ]
-    )
-    angle = log_a.imag[..., None] * steps
-    magnitude = torch.exp(log_a.real[..., None] * steps)
-    return magnitude * torch.cos(angle), magnitude * torch.sin(angle)
+    offsets = torch.arange(block, device=device, dtype=dtype)
+    starts = torch.arange(n_blocks, device=device, dtype=dtype) * block
+    return torch.cat([offsets, starts])[:, None], torch.cat([-offsets, starts])[:, None]
+
+
+def _power_table(log_a: torch.Tensor, block: int, n_blocks: int) -> torch.Tensor:
+    """``conj(a^j)`` for ``j < c``, then ``a^(b c)`` for ``b < n_blocks``; ``a = exp(log_a)``.
+
+    Complex, of shape ``(H, c + n_blocks, N2)`` (modes last, so that its real view has the
+    real and imaginary parts of each mode side by side): one real ``exp`` and one ``polar``,
+    each entry an exact exponential.
+    """
+    magnitude_steps, angle_steps = _table_steps(block, n_blocks, log_a.real.dtype, log_a.device)
+    magnitude = torch.exp(log_a.real[..., None, :] * magnitude_steps)
+    return torch.polar(magnitude, log_a.imag[..., None, :] * angle_steps)
 
 
 class _RealVandermonde(torch.autograd.Function):
-    """:func:`vandermonde_kernel` by real block products, with a hand-written backward.
+    """:func:`vandermonde_kernel` as one real batched matrix product, hand-written backward.
 
-    With ``m = b c + j``, ``I[h, n, j] = a^j``, ``O[h, n, b] = a^(b c)`` and
-    ``P = weight O``: ``K[b c + j] = 2 sum_n (Re P Re I - Im P Im I)``, one real batched
-    matrix product of ``[Re P; Im P]`` with ``R = [Re I; -Im I]``. For ``G = 2 dL/dK``
-    another one, ``[G; G j] R^T``, gives the conjugates of ``T1[b, n] = sum_j G[b, j] I[j]``
-    and ``Tm[b, n] = sum_j G[b, j] j I[j]``, and then
-    ``dL/dweight = conj(sum_b O T1)``, ``dL/dlog_a = conj(sum weight sum_b O (b c T1 + Tm))``
-    (PyTorch's convention for complex gradients).
+    With ``m = b c + j``, ``I_j = a^j`` and ``O_b = a^(b c)`` (per channel and mode) and
+    ``P_b = weight O_b``: ``K[b c + j] = 2 sum_n Re(P_b I_j) = 2 sum_n (Re P_b Re conj(I_j) +
+    Im P_b Im conj(I_j))``, a real product over the interleaved real and imaginary parts.
+    For ``G = dL/dK`` another one, ``[G; G j] conj(I)``, gives ``V1_b = sum_j G[b, j]
+    conj(I_j)`` and ``Vm_b = sum_j G[b, j] j conj(I_j)``, and then (PyTorch's convention for
+    complex gradients) ``dL/dweight = 2 sum_b conj(O_b) V1_b`` and
+    ``dL/dlog_a = 2 sum conj(weight) sum_b conj(O_b) (b c V1_b + Vm_b)``.
     """
 
     @staticmethod
     def forward(ctx, weight, log_a, length, block):
         n_blocks = -(-length // block)
-        re, im = _power_tables(log_a, block, n_blocks)
-        outer = torch.complex(re[..., block:], im[..., block:])  # (H, N2, n_blocks)
-        scaled = torch.view_as_real(weight[..., None] * outer)  # (..., H, N2, n_blocks, 2)
-        left = scaled.movedim(-1, -3).flatten(-3, -2)  # (..., H, 2 N2, n_blocks)
-        right = torch.cat([re[..., :block], im[..., :block].neg_()], -2)  # (H, 2 N2, c)
-        kernel = torch.einsum("...hnb,hnc->...hbc", left, right).flatten(-2)[..., :length]
+        table = _power_table(log_a, block, n_blocks)  # (H, c + n_blocks, N2)
+        inner_conj, outer = table[..., :block, :], table[..., block:, :]
+        scaled = (2 * weight)[..., None, :] * outer  # (..., H, n_blocks, N2)
+        left = torch.view_as_real(scaled).flatten(-2)  # (..., H, n_blocks, 2 N2)
+        right = torch.view_as_real(inner_conj).flatten(-2)  # (H, c, 2 N2)
+        kernel = torch.matmul(left, right.transpose(-1, -2))  # (..., H, n_blocks, c)
         ctx.save_for_backward(weight, right, outer)
-        return kernel.mul_(2)
+        return kernel.flatten(-2)[..., :length]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         weight, right, outer = ctx.saved_tensors
-        n2, block, n_blocks = weight.shape[-1], right.shape[-1], outer.shape[-1]
-        steps = torch.arange(block, device=grad.device, dtype=right.dtype)
+        block, n_blocks = right.shape[-2], outer.shape[-2]
         grad = torch.nn.functional.pad(grad, (0, block * n_blocks - grad.shape[-1]))
-        grad = grad.unflatten(-1, (n_blocks, block)).mul(2)  # (..., H, n_blocks, c)
-        rows = torch.cat([grad, grad * steps], -2)  # (..., H, 2 n_blocks, c)
-        t = torch.einsum("...hbc,hnc->...hbn", rows, right).unflatten(-1, (2, n2))
-        t = torch.view_as_complex(t.transpose(-1, -2).contiguous()).conj()
-        t1, tm = t[..., :n_blocks, :], t[..., n_blocks:, :]  # (..., H, n_blocks, N2)
-        outer = outer.transpose(-1, -2)  # (H, n_blocks, N2)
+        grad = grad.unflatten(-1, (n_blocks, block))  # (..., H, n_blocks, c)
+        offsets = torch.arange(block, device=grad.device, dtype=grad.dtype)
+        rows = torch.cat([grad, grad * offsets], -2)  # (..., H, 2 n_blocks, c)
+        v = torch.view_as_complex(torch.matmul(rows, right).unflatten(-1, (-1, 2)))
+        outer_conj = outer.conj() * 2  # (H, n_blocks, N2)
         d_weight = d_log_a = None
         if ctx.needs_input_grad[0]:
-            d_weight = (outer * t1).sum(-2).conj()
+            d_weight = (outer_conj * v[..., :n_blocks, :]).sum(-2)
         if ctx.needs_input_grad[1]:
-            starts = torch.arange(n_blocks, device=grad.device, dtype=right.dtype) * block
-            s2 = (outer * (t1 * starts[:, None] + tm)).sum(-2)
-            d_log_a = (weight * s2).conj().reshape(-1, *s2.shape[-2:]).sum(0)
+            starts = torch.arange(n_blocks, device=grad.device, dtype=grad.dtype) * block
+            both = torch.cat([outer_conj * starts[:, None], outer_conj], -2)
+            d_log_a = weight.conj() * (both * v).sum(-2)
+            d_log_a = d_log_a.reshape(-1, *d_log_a.shape[-2:]).sum(0)
         return d_weight, d_log_a, None, None
 
 

@@ -9,12 +9,22 @@ hand-written backward. What it keeps for the backward pass depends on the device
   of the whole batch is the largest single cost of the backward pass). The FFT length is
   also picked for the CPU FFT library (:func:`fft_length`), and the liquid PB product term
   can be added in the same op (:func:`causal_fft_conv`'s ``product_gain``), in place on the
-  convolution's own output and gradient buffers.
+  convolution's own output and gradient buffers. The zero-padded FFT inputs and the
+  spectral products live in per-thread buffers that are reused from call to call
+  (:func:`workspace`): fresh multi-megabyte temporaries cost a page fault per 4 KiB each
+  time the C allocator has given their memory back to the system.
 """
 
 from __future__ import annotations
 
+import threading
+
 import torch
+
+# Largest buffer :func:`workspace` keeps between calls (bytes); larger ones are allocated
+# afresh each time.
+_WORKSPACE_BYTES = 1 << 26
+_workspace = threading.local()
 
 # Largest temporary of the blocked reductions (bytes): small enough to stay in L2.
 _BLOCK_BYTES = 1 << 19
@@ -54,6 +64,60 @@ def fft_length(length: int, device: torch.device | str) -> int:
     return best
 
 
+def workspace(name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    """A buffer of ``shape`` (``like``'s dtype and device) kept for reuse by this thread.
+
+    Its contents are undefined. The same ``name`` returns the same memory on the next call
+    with the same shape, dtype and device, so a caller must be done with it (no view of it
+    may outlive the call) before anything asks for ``name`` again. Buffers larger than
+    ``_WORKSPACE_BYTES`` are not kept.
+
+    Parameters
+    ----------
+    name : str
+        The buffer's role; each role holds one buffer per thread.
+    shape : tuple of int
+    like : tensor
+        Gives the dtype and device.
+
+    Returns
+    -------
+    tensor
+    """
+    buffers = _workspace.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(name)
+    if (
+        buffer is None
+        or buffer.shape != shape
+        or buffer.dtype != like.dtype
+        or buffer.device != like.device
+    ):
+        buffer = torch.empty(shape, dtype=like.dtype, device=like.device)
+        if buffer.numel() * buffer.element_size() <= _WORKSPACE_BYTES:
+            buffers[name] = buffer
+    return buffer
+
+
+def clear_workspace() -> None:
+    """Drop this thread's :func:`workspace` buffers."""
+    _workspace.__dict__.pop("buffers", None)
+
+
+def padded_rfft(x: torch.Tensor, n: int, name: str) -> torch.Tensor:
+    """``torch.fft.rfft(x, n=n)`` for ``n >= x.shape[-1]``; off CUDA through a reused buffer.
+
+    The zero-padded copy of ``x`` is written into the :func:`workspace` buffer ``name``
+    instead of a fresh tensor.
+    """
+    if x.is_cuda:
+        return torch.fft.rfft(x, n=n)
+    length = x.shape[-1]
+    buffer = workspace(name, (*x.shape[:-1], n), x)
+    buffer[..., :length].copy_(x)
+    buffer[..., length:].zero_()
+    return torch.fft.rfft(buffer)
+
+
 def mix_spectra(
     signal_f: torch.Tensor, kernel_f: torch.Tensor, in_place: bool = False
 ) -> torch.Tensor:
@@ -64,14 +128,20 @@ def mix_spectra(
     signal_f : complex tensor of shape (B, Q, H, F)
     kernel_f : complex tensor of shape (Q, H, F)
     in_place : bool, default=False
-        Accumulate into ``signal_f[:, 0]`` (which is then returned) instead of a new tensor.
+        Accumulate into ``signal_f[:, 0]`` (which is then returned) instead of a new tensor
+        (off CUDA, the :func:`workspace` buffer ``"spectrum"``).
 
     Returns
     -------
     complex tensor of shape (B, H, F)
     """
     first = signal_f[:, 0]
-    spectrum = first.mul_(kernel_f[0]) if in_place else first * kernel_f[0]
+    if in_place:
+        spectrum = first.mul_(kernel_f[0])
+    elif signal_f.is_cuda:
+        spectrum = first * kernel_f[0]
+    else:
+        spectrum = torch.mul(first, kernel_f[0], out=workspace("spectrum", first.shape, first))
     for q in range(1, signal_f.shape[1]):
         spectrum.addcmul_(signal_f[:, q], kernel_f[q])
     return spectrum
@@ -128,7 +198,9 @@ def add_product_term_(y: torch.Tensor, u: torch.Tensor, gain: torch.Tensor) -> t
     gain : tensor of shape (H,)
     """
     v = fast_tanh(u)
-    y[..., 1:].addcmul_(u[..., :-1] * gain[:, None], v[..., 1:])
+    scaled = workspace("product", u.shape, u)[..., 1:]
+    torch.mul(u[..., :-1], gain[:, None], out=scaled)
+    y[..., 1:].addcmul_(scaled, v[..., 1:])
     return v
 
 
@@ -146,7 +218,7 @@ def product_term_grads(
     ``dL/dgain = sum_{b, t} dy[t] u[t-1] v[t]``. ``d_u=None`` skips the former.
     """
     before = u[..., :-1]
-    scratch = dy * v
+    scratch = torch.mul(dy, v, out=workspace("product", dy.shape, dy))
     if d_u is not None:
         d_u[..., :-1].addcmul_(scratch[..., 1:], gain[:, None])
     d_gain = scratch[..., 1:].mul_(before).sum((0, 2))
@@ -159,7 +231,7 @@ def product_term_grads(
 def _convolve(signals, kernels, gain, n, in_place):
     """The forward pass: ``(y, signal_f, kernel_f, tanh(u) or None)``."""
     kernel_f = torch.fft.rfft(kernels, n=n)  # (Q, H, n/2+1)
-    signal_f = torch.fft.rfft(signals, n=n)  # (B, Q, H, n/2+1)
+    signal_f = padded_rfft(signals, n, "signals")  # (B, Q, H, n/2+1)
     spectrum = mix_spectra(signal_f, kernel_f, in_place)
     y = torch.fft.irfft(spectrum, n=n)[..., : signals.shape[-1]]
     v = None if gain is None else add_product_term_(y, signals[:, 0], gain)
@@ -184,10 +256,10 @@ class _CausalFFTConv(torch.autograd.Function):
     def backward(ctx, dy):
         kept, kernel_f, u, v, gain = ctx.saved_tensors
         length, n = dy.shape[-1], ctx.n
-        dy_f = torch.fft.rfft(dy, n=n)  # (B, H, n/2+1)
+        dy_f = padded_rfft(dy, n, "grad")  # (B, H, n/2+1)
         d_signals = d_kernels = d_gain = None
         if ctx.needs_input_grad[1]:
-            signal_f = kept if ctx.keep_spectrum else torch.fft.rfft(kept, n=n)
+            signal_f = kept if ctx.keep_spectrum else padded_rfft(kept, n, "signals")
             d_kernels = torch.fft.irfft(correlate_spectra(signal_f, dy_f), n=n)[..., :length]
         if ctx.needs_input_grad[0]:
             d_signals = torch.fft.irfft(signals_grad_spectrum_(dy_f, kernel_f), n=n)

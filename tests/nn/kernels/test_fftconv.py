@@ -138,3 +138,50 @@ def test_blocked_correlation_equals_one_block(n_signals, monkeypatch):
     row_by_row = grads(causal_fft_conv, signals, kernels)
     for got, expected in zip(row_by_row[1], one_block[1], strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def reference_conv(signals, kernels, gain=None):
+    """Causal convolution by ``conv1d`` (plus the PB term): autograd gives reference grads."""
+    _, n_signals, channels, length = signals.shape
+    y = 0
+    for q in range(n_signals):
+        padded = torch.nn.functional.pad(signals[:, q], (length - 1, 0))
+        y = y + torch.nn.functional.conv1d(padded, kernels[q].flip(-1)[:, None], groups=channels)
+    return y if gain is None else y + product_term(signals[:, 0], gain)
+
+
+def test_workspace_keeps_one_buffer_per_name_shape_and_dtype():
+    like = torch.empty(0)
+    first = fftconv.workspace("test", (2, 3), like)
+    assert fftconv.workspace("test", (2, 3), like).data_ptr() == first.data_ptr()
+    assert fftconv.workspace("test", (3, 2), like).shape == (3, 2)
+    assert fftconv.workspace("test", (3, 2), like.double()).dtype == torch.float64
+    fftconv.clear_workspace()
+    assert fftconv.workspace("test", (3, 2), like).dtype == torch.float32
+
+
+@pytest.mark.parametrize("product", [False, True])
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_reused_buffers_across_calls_and_live_graphs(n_signals, product):
+    """Calls sharing the workspace: a shorter series with the same FFT length (the padding
+    must be zeroed again) and two graphs alive before one backward pass."""
+    gen = torch.Generator().manual_seed(7)
+    grad_weights = []
+    outputs, references, leaves = [], [], []
+    for length in (256, 250):
+        assert fft_length(length, "cpu") == 512
+        signals, kernels, gain = make_problem(3, n_signals, 4, length, seed=length)
+        gain = gain if product else None
+        mine = [x.clone().requires_grad_() for x in (signals, kernels)]
+        theirs = [x.clone().requires_grad_() for x in (signals, kernels)]
+        outputs.append(causal_fft_conv(*mine, gain))
+        references.append(reference_conv(*theirs, gain))
+        leaves.append((mine, theirs))
+        grad_weights.append(torch.randn(3, 4, length, generator=gen, dtype=torch.float64))
+    sum((y * w).sum() for y, w in zip(outputs, grad_weights, strict=True)).backward()
+    sum((y * w).sum() for y, w in zip(references, grad_weights, strict=True)).backward()
+    for got, expected in zip(outputs, references, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+    for mine, theirs in leaves:
+        for got, expected in zip(mine, theirs, strict=True):
+            torch.testing.assert_close(got.grad, expected.grad, rtol=1e-10, atol=1e-10)
