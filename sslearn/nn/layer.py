@@ -177,10 +177,9 @@ class LiquidSSM(nn.Module):
         if kb and not lagged:
             v = torch.tanh(u)
             signals += [lagged_products(u, v, q) for q in self.degrees]
-        pb = self.liquid_kernel == "pb"
-        gain = self.core.liquid_gain(2) if pb else None  # the degree-2 term is fused
+        pb = self.liquid_kernel == "pb"  # the core adds the degree-2 term in the same pass
         stacked = u[:, None] if len(signals) == 1 else torch.stack(signals, dim=1)
-        y = self.core.convolve(stacked, powers, self._skip(), gain, lagged)
+        y = self.core.convolve(stacked, powers, self._skip(), pb, lagged)
         if pb and self.liquid_degree > 2:
             v = torch.tanh(u)
             for q in self.degrees[1:]:

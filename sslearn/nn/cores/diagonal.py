@@ -11,7 +11,11 @@ from torch.autograd.function import once_differentiable
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
 from sslearn.nn.hippo import diagonal_init
 from sslearn.nn.kernels._dispatch import use_triton
-from sslearn.nn.kernels.chunked_conv import chunk_operators_triton, chunked_conv_triton
+from sslearn.nn.kernels.chunked_conv import (
+    chunk_operators_triton,
+    chunked_conv_triton,
+    zoh_chunk_operators,
+)
 from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan
 
 INITS = ("legs", "lin", "inv", "real")
@@ -211,19 +215,27 @@ class DiagonalSSM(SSMCore):
         weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
         return vandermonde_kernel(weight, log_abar, length)
 
-    def convolve(self, signals, powers, skip, product_gain=None, lagged=False):
+    def convolve(self, signals, powers, skip, product=False, lagged=False):
         """As :meth:`SSMCore.convolve`; on CUDA by the fused chunked kernel (no FFT).
 
         The chunked form (:mod:`sslearn.nn.kernels.chunked_conv`) never builds the length-L
         kernel, adds the product term in the same pass and forms the lagged product of
-        ``lagged`` inside the kernel; on the CPU the FFT convolution is faster and is kept.
+        ``lagged`` inside the kernel; with ``disc="zoh"`` (and powers ``1..Q``) the
+        discretisation, and the product term's gain, are fused into the kernels that build
+        the chunk operators (:func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`).
+        On the CPU the FFT convolution is faster and is kept.
         """
         if not use_triton(signals):
-            return super().convolve(signals, powers, skip, product_gain, lagged)
-        log_abar, _, bbar, C = self._discrete()
-        weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
-        ops = chunk_operators_triton(weight, log_abar, CHUNK)
-        return chunked_conv_triton(signals, ops, skip, product_gain, lagged=lagged)
+            return super().convolve(signals, powers, skip, product, lagged)
+        if self.disc == "zoh" and list(powers) == list(range(1, len(powers) + 1)):
+            params = (self.log_dt, self.log_A_real, self.A_imag, self.B, self.C)
+            ops, gain = zoh_chunk_operators(*params, len(powers), CHUNK, 2 if product else 0)
+        else:
+            log_abar, _, bbar, C = self._discrete()
+            weight = torch.stack([C * bbar**q for q in powers])  # (Q, H, N2)
+            ops = chunk_operators_triton(weight, log_abar, CHUNK)
+            gain = self.liquid_gain(2) if product else None
+        return chunked_conv_triton(signals, ops, skip, gain, lagged=lagged)
 
     def liquid_gain(self, power: int) -> torch.Tensor:
         _, _, bbar, C = self._discrete()

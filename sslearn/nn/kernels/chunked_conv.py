@@ -115,6 +115,87 @@ def chunk_operators_triton(weight: torch.Tensor, log_a: torch.Tensor, chunk: int
     return ChunkOperators(taps, torch.view_as_complex(P), torch.view_as_complex(Q))
 
 
+class _ZOHOperatorsTriton(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, log_dt, log_A_real, A_imag, B, C, n_signals, chunk, n_padded, gain_power):
+        from sslearn.nn.kernels import _operators_triton as kern
+
+        channels, n_states = A_imag.shape
+        taps = A_imag.new_empty(channels, n_signals, chunk)
+        P = A_imag.new_empty(channels, n_signals, chunk, n_padded, 2)
+        Q = A_imag.new_empty(channels, n_padded, chunk, 2)
+        gain = A_imag.new_zeros(channels)
+        params = [x.contiguous() for x in (log_dt, log_A_real, A_imag, B, C)]
+        kern.zoh_operators_fwd_kernel[(channels,)](
+            *params, taps, P, Q, gain, n_states,
+            NQ=n_signals, T=chunk, NP=n_padded, GAIN=gain_power,
+        )  # fmt: skip
+        ctx.save_for_backward(*params)
+        ctx.gain_power = gain_power
+        return taps, P, Q, gain
+
+    @staticmethod
+    def backward(ctx, d_taps, d_P, d_Q, d_gain):
+        from sslearn.nn.kernels import _operators_triton as kern
+
+        params = ctx.saved_tensors
+        channels, n_states = params[2].shape
+        n_signals, chunk, n_padded = d_P.shape[1], d_P.shape[2], d_P.shape[3]
+        d_gain = params[0].new_zeros(channels) if d_gain is None else d_gain.contiguous()
+        grads = [torch.empty_like(x) for x in params]
+        kern.zoh_operators_bwd_kernel[(channels,)](
+            *params, d_taps.contiguous(), d_P.contiguous(), d_Q.contiguous(), d_gain, *grads,
+            n_states, NQ=n_signals, T=chunk, NP=n_padded, GAIN=ctx.gain_power,
+        )  # fmt: skip
+        return (*grads, None, None, None, None)
+
+
+def zoh_chunk_operators(
+    log_dt: torch.Tensor,
+    log_A_real: torch.Tensor,
+    A_imag: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    n_signals: int,
+    chunk: int,
+    gain_power: int = 0,
+) -> tuple[ChunkOperators, torch.Tensor | None]:
+    """Operators of the kernels ``C Bbar^q`` (``q = 1 .. n_signals``) of a diagonal SSM
+    under the zero-order hold, straight from its parameters (two fused Triton kernels).
+
+    The same as discretising like :class:`~sslearn.nn.cores.diagonal.DiagonalSSM`
+    (``A = -max(exp(log_A_real), 1e-4) + i A_imag``, ``Abar = exp(dt A)``,
+    ``Bbar = expm1(dt A) / A B``, ``dt = exp(log_dt)``) and calling :func:`chunk_operators`
+    with ``log_a = dt A`` and the weights ``C Bbar^q``, without the ~40 small PyTorch
+    operations (and their autograd nodes) of that route. float32; modes zero-padded as in
+    :func:`chunk_operators_triton`.
+
+    Parameters
+    ----------
+    log_dt : tensor of shape (H,)
+    log_A_real, A_imag : tensors of shape (H, N2)
+    B, C : tensors of shape (H, N2, 2)
+        Real views of the complex ``B`` and ``C``.
+    n_signals : int
+        Number of kernels (powers ``1 .. n_signals`` of ``Bbar``).
+    chunk : int
+        Chunk length ``T`` (a power of two).
+    gain_power : int, default=0
+        If ``p > 0``, also return the liquid gain ``2 Re sum_n C Bbar^p`` (H,).
+
+    Returns
+    -------
+    ops : ChunkOperators
+    gain : tensor of shape (H,), or None when ``gain_power`` is 0
+    """
+    n_padded = max(16, 1 << (A_imag.shape[-1] - 1).bit_length())
+    taps, P, Q, gain = _ZOHOperatorsTriton.apply(
+        log_dt, log_A_real, A_imag, B, C, n_signals, chunk, n_padded, gain_power
+    )
+    ops = ChunkOperators(taps, torch.view_as_complex(P), torch.view_as_complex(Q))
+    return ops, (gain if gain_power else None)
+
+
 def toeplitz(taps: torch.Tensor) -> torch.Tensor:
     """``M[..., s, t] = taps[..., t - s]`` for ``t >= s``, else 0."""
     chunk = taps.shape[-1]
