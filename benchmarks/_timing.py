@@ -7,6 +7,32 @@ import statistics
 
 import torch
 
+# the anchor's five (B, H, L) shapes (N = 64), issue C's benchmark grid
+ANCHOR_SHAPES = [
+    (64, 128, 1024),
+    (32, 128, 4096),
+    (16, 128, 16384),
+    (8, 256, 16000),
+    (50, 256, 2048),
+]
+
+
+def start_table(columns: list[str]) -> float:
+    """Measure the copy bandwidth, print the environment and a Markdown table header.
+
+    Returns the bandwidth in TB/s (for :func:`byte_floor_ms`).
+    """
+    bandwidth = copy_bandwidth_tbs()
+    print(f"{environment()}; copy bandwidth {bandwidth:.2f} TB/s")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    return bandwidth
+
+
+def byte_floor_ms(batch: int, channels: int, length: int, bandwidth_tbs: float) -> float:
+    """Forward+backward byte floor of one layer: 5 B H L float32 values at the copy bandwidth."""
+    return 5 * batch * channels * length * 4 / (bandwidth_tbs * 1e12) * 1e3
+
 
 def copy_bandwidth_tbs(n_bytes: int = 2**30, reps: int = 20) -> float:
     """Device-to-device copy bandwidth in TB/s, counting bytes read plus bytes written."""

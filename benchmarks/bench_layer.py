@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import copy_bandwidth_tbs, environment, graphed, median_ms, peak_mib
+from _timing import byte_floor_ms, copy_bandwidth_tbs, environment, graphed, median_ms, peak_mib
 
 from sslearn.nn import LiquidSSM
 
@@ -68,7 +68,7 @@ def main() -> None:
     print(lines[0], flush=True)
     for batch, channels, n_state, length in SHAPES:
         u = torch.randn(batch, channels, length, device="cuda", requires_grad=True)
-        floor_ms = 5 * batch * channels * length * 4 / (bandwidth * 1e12) * 1e3
+        floor_ms = byte_floor_ms(batch, channels, length, bandwidth)
         compute_ms = (batch * channels * (n_state // 2) * length * EXACT_INSTR_PER_STATE_STEP
                       / INSTR_PER_SECOND * 1e3)  # fmt: skip
         modules = [("anchor NaiveS4D", NaiveS4D(channels, n_state))] + [

@@ -19,12 +19,18 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import copy_bandwidth_tbs, environment, graphed, median_ms
+from _timing import (
+    ANCHOR_SHAPES,
+    byte_floor_ms,
+    graphed,
+    median_ms,
+    start_table,
+)
 
 import sslearn.nn.cores.diagonal as diagonal
 from sslearn.nn import LiquidSSM
 
-SHAPES = [(64, 128, 1024), (32, 128, 4096), (16, 128, 16384), (8, 256, 16000), (50, 256, 2048)]
+SHAPES = ANCHOR_SHAPES
 CONFIGS = [("tf32", 32, 16, 4)] + [
     ("tf32x3", chunk, rows, warps)
     for chunk in (32, 64)
@@ -58,16 +64,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shapes", default="0,1,2,3,4", help="indices into SHAPES")
     args = parser.parse_args()
-    bandwidth = copy_bandwidth_tbs()
-    print(f"{environment()}; copy bandwidth {bandwidth:.2f} TB/s")
-    print("| BxHxL | precision | T | R | warps | ms (graph) | x byte floor | err y | err du |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    bandwidth = start_table(
+        ["BxHxL", "precision", "T", "R", "warps", "ms (graph)", "x byte floor", "err y", "err du"]
+    )
     for index in map(int, args.shapes.split(",")):
         batch, channels, length = SHAPES[index]
         torch.manual_seed(0)
         layer = LiquidSSM(channels, 64, liquid_kernel=None).cuda()
         u = torch.randn(batch, channels, length, device="cuda", requires_grad=True)
-        floor_ms = 5 * batch * channels * length * 4 / (bandwidth * 1e12) * 1e3
+        floor_ms = byte_floor_ms(batch, channels, length, bandwidth)
         for precision, chunk, rows, warps in CONFIGS:
             os.environ["SSLEARN_CHUNK_WARPS"] = str(warps)
             os.environ["SSLEARN_CHUNK_PRECISION"] = precision

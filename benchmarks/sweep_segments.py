@@ -20,11 +20,17 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import copy_bandwidth_tbs, environment, graphed, median_ms
+from _timing import (
+    ANCHOR_SHAPES,
+    byte_floor_ms,
+    graphed,
+    median_ms,
+    start_table,
+)
 
 from sslearn.nn import LiquidSSM
 
-SHAPES = [(64, 128, 1024), (32, 128, 4096), (16, 128, 16384), (8, 256, 16000), (50, 256, 2048)]
+SHAPES = ANCHOR_SHAPES
 CONFIGS = {
     "default": {},
     "no-segments": {"SSLEARN_CHUNK_SEGMENTS": "1"},
@@ -60,13 +66,12 @@ def main() -> None:
     parser.add_argument("--modes", default="none,pb")
     parser.add_argument("--label", default="", help="printed in every row (e.g. the checkout)")
     args = parser.parse_args()
-    bandwidth = copy_bandwidth_tbs()
-    print(f"{environment()}; copy bandwidth {bandwidth:.2f} TB/s")
-    print("| code | BxHxL | liquid_kernel | config | ms (graph) | x byte floor |")
-    print("|---|---|---|---|---|---|")
+    bandwidth = start_table(
+        ["code", "BxHxL", "liquid_kernel", "config", "ms (graph)", "x byte floor"]
+    )
     for index in map(int, args.shapes.split(",")):
         batch, channels, length = SHAPES[index]
-        floor_ms = 5 * batch * channels * length * 4 / (bandwidth * 1e12) * 1e3
+        floor_ms = byte_floor_ms(batch, channels, length, bandwidth)
         u = torch.randn(batch, channels, length, device="cuda", requires_grad=True)
         for mode in args.modes.split(","):
             torch.manual_seed(0)
