@@ -16,7 +16,7 @@ from sslearn.nn.kernels.chunked_conv import (
     chunked_conv_triton,
     zoh_chunk_operators,
 )
-from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan
+from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan, zoh_liquid_scan
 
 INITS = ("legs", "lin", "inv", "real")
 CHUNK = 32  # time steps per chunk of the fused convolution (benchmarks/sweep_chunked.py)
@@ -242,6 +242,10 @@ class DiagonalSSM(SSMCore):
         return 2 * (C * bbar**power).real.sum(-1)
 
     def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
+        if v is not None and self.disc == "zoh" and use_triton(u):
+            # the discretisation and its backward fused into two small kernels
+            params = (self.log_dt, self.log_A_real, self.A_imag, self.B, self.C)
+            return zoh_liquid_scan(u, v, *params)
         _, abar, bbar, C = self._discrete()
         return liquid_scan(u, v, abar, bbar, C)
 

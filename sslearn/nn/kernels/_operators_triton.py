@@ -259,6 +259,47 @@ def zoh_operators_fwd_kernel(
 
 
 @triton.jit
+def _store_zoh_grads(
+    d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, h, N2, nn, ok,
+    dt, decay, ar, ai, zr, cos, sin, fr, fi, br, bi, gzr, gzi, gbr, gbi, gcr, gci,
+):  # fmt: skip
+    """From the gradients of ``z = log Abar``, ``Bbar`` and ``C`` (PyTorch's complex
+    convention) to those of the core's parameters, through :func:`_zoh`; stores them."""
+    # Bbar = F B
+    gfr = br * gbr + bi * gbi
+    gfi = br * gbi - bi * gbr
+    g_br = fr * gbr + fi * gbi
+    g_bi = fr * gbi - fi * gbr
+    # F = E / A: G_E = G_F / conj(A) = G_F A / |A|^2, G_A = -conj(F / A) G_F
+    norm = ar * ar + ai * ai
+    ger = (gfr * ar - gfi * ai) / norm
+    gei = (gfr * ai + gfi * ar) / norm
+    qr = (fr * ar + fi * ai) / norm  # F / A
+    qi = (fi * ar - fr * ai) / norm
+    gar = -(qr * gfr + qi * gfi)
+    gai = -(qr * gfi - qi * gfr)
+    # E = expm1(z): G_z += conj(exp(z)) G_E
+    magnitude = tl.exp(zr)
+    xr = magnitude * cos
+    xi = magnitude * sin
+    gzr += xr * ger + xi * gei
+    gzi += xr * gei - xi * ger
+    # z = dt A
+    gar += dt * gzr
+    gai += dt * gzi
+    d_dt = tl.sum(tl.where(ok, ar * gzr + ai * gzi, 0.0), axis=0)
+    tl.store(d_log_dt_ptr + h, d_dt * dt)
+    # A = -max(exp(log_A_real), 1e-4) + i A_imag
+    d_lar = tl.where(decay >= 1e-4, -gar * decay, 0.0)
+    tl.store(d_log_a_real_ptr + h * N2 + nn, d_lar, mask=ok)
+    tl.store(d_a_imag_ptr + h * N2 + nn, gai, mask=ok)
+    tl.store(d_b_ptr + (h * N2 + nn) * 2, g_br, mask=ok)
+    tl.store(d_b_ptr + (h * N2 + nn) * 2 + 1, g_bi, mask=ok)
+    tl.store(d_c_ptr + (h * N2 + nn) * 2, gcr, mask=ok)
+    tl.store(d_c_ptr + (h * N2 + nn) * 2 + 1, gci, mask=ok)
+
+
+@triton.jit
 def zoh_operators_bwd_kernel(
     log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, dtaps_ptr, dp_ptr, dq_ptr, dgain_ptr,
     d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, N2,
@@ -312,35 +353,89 @@ def zoh_operators_bwd_kernel(
         di = GAIN * (cr * pi + ci * pr)
         gbr += dr * gwr
         gbi -= di * gwr
-    # Bbar = F B
-    gfr = br * gbr + bi * gbi
-    gfi = br * gbi - bi * gbr
-    g_br = fr * gbr + fi * gbi
-    g_bi = fr * gbi - fi * gbr
-    # F = E / A: G_E = G_F / conj(A) = G_F A / |A|^2, G_A = -conj(F / A) G_F
-    norm = ar * ar + ai * ai
-    ger = (gfr * ar - gfi * ai) / norm
-    gei = (gfr * ai + gfi * ar) / norm
-    qr = (fr * ar + fi * ai) / norm  # F / A
-    qi = (fi * ar - fr * ai) / norm
-    gar = -(qr * gfr + qi * gfi)
-    gai = -(qr * gfi - qi * gfr)
-    # E = expm1(z): G_z += conj(exp(z)) G_E
+    _store_zoh_grads(
+        d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, h, N2, nn, ok,
+        dt, decay, ar, ai, zr, cos, sin, fr, fi, br, bi, gzr, gzi, gbr, gbi, gcr, gci,
+    )  # fmt: skip
+
+
+@triton.jit
+def zoh_scan_params_fwd_kernel(
+    log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, out_ptr, channels, N2,
+    NP: tl.constexpr,
+):  # fmt: skip
+    """``Abar``, ``Bbar`` and ``C`` of the exact liquid scan, split into real and imaginary
+    parts: ``out`` is (6, H, N2) = (Abar re, im, Bbar re, im, C re, im)."""
+    h = tl.program_id(0)
+    (
+        nn,
+        ok,
+        _dt,
+        _decay,
+        _ar,
+        _ai,
+        zr,
+        _zi,
+        cos,
+        sin,
+        _er,
+        _ei,
+        _fr,
+        _fi,
+        bbr,
+        bbi,
+        _br,
+        _bi,
+        cr,
+        ci,
+    ) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)
+    magnitude = tl.exp(zr)
+    out = out_ptr + h * N2 + nn
+    plane = channels * N2
+    tl.store(out, magnitude * cos, mask=ok)
+    tl.store(out + plane, magnitude * sin, mask=ok)
+    tl.store(out + 2 * plane, bbr, mask=ok)
+    tl.store(out + 3 * plane, bbi, mask=ok)
+    tl.store(out + 4 * plane, cr, mask=ok)
+    tl.store(out + 5 * plane, ci, mask=ok)
+
+
+@triton.jit
+def zoh_scan_params_bwd_kernel(
+    log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, grads_ptr,
+    d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, batch, channels, N2,
+    NP: tl.constexpr,
+):  # fmt: skip
+    """Backward of :func:`zoh_scan_params_fwd_kernel` from the scan's per-row parameter
+    gradients ``grads`` (6, B H, N2), summed over the batch here."""
+    h = tl.program_id(0)
+    nn, ok, dt, decay, ar, ai, zr, _zi, cos, sin, _er, _ei, fr, fi, _bbr, _bbi, br, bi, _cr, _ci = (
+        _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)
+    )
+    plane = batch * channels * N2
+    g_ar = tl.zeros_like(zr)
+    g_ai = tl.zeros_like(zr)
+    gbr = tl.zeros_like(zr)
+    gbi = tl.zeros_like(zr)
+    gcr = tl.zeros_like(zr)
+    gci = tl.zeros_like(zr)
+    b = 0
+    while b < batch:
+        row = grads_ptr + (b * channels + h) * N2 + nn
+        g_ar += tl.load(row, mask=ok, other=0.0)
+        g_ai += tl.load(row + plane, mask=ok, other=0.0)
+        gbr += tl.load(row + 2 * plane, mask=ok, other=0.0)
+        gbi += tl.load(row + 3 * plane, mask=ok, other=0.0)
+        gcr += tl.load(row + 4 * plane, mask=ok, other=0.0)
+        gci += tl.load(row + 5 * plane, mask=ok, other=0.0)
+        b += 1
+    # Abar = exp(z): G_z = conj(exp(z)) G_Abar
     magnitude = tl.exp(zr)
     xr = magnitude * cos
     xi = magnitude * sin
-    gzr += xr * ger + xi * gei
-    gzi += xr * gei - xi * ger
-    # z = dt A
-    gar += dt * gzr
-    gai += dt * gzi
-    d_dt = tl.sum(tl.where(ok, ar * gzr + ai * gzi, 0.0), axis=0)
-    tl.store(d_log_dt_ptr + h, d_dt * dt)
-    # A = -max(exp(log_A_real), 1e-4) + i A_imag
-    d_lar = tl.where(decay >= 1e-4, -gar * decay, 0.0)
-    tl.store(d_log_a_real_ptr + h * N2 + nn, d_lar, mask=ok)
-    tl.store(d_a_imag_ptr + h * N2 + nn, gai, mask=ok)
-    tl.store(d_b_ptr + (h * N2 + nn) * 2, g_br, mask=ok)
-    tl.store(d_b_ptr + (h * N2 + nn) * 2 + 1, g_bi, mask=ok)
-    tl.store(d_c_ptr + (h * N2 + nn) * 2, gcr, mask=ok)
-    tl.store(d_c_ptr + (h * N2 + nn) * 2 + 1, gci, mask=ok)
+    gzr = xr * g_ar + xi * g_ai
+    gzi = xr * g_ai - xi * g_ar
+    _store_zoh_grads(
+        d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, h, N2, nn, ok,
+        dt, decay, ar, ai, zr, cos, sin, fr, fi, br, bi, gzr, gzi, gbr, gbi, gcr, gci,
+    )  # fmt: skip

@@ -41,50 +41,124 @@ def _split(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class _LiquidScanTriton(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, v, abar, bbar, C):
-        from sslearn.nn.kernels import _liquid_triton as kern
-
-        u, v = u.contiguous(), v.contiguous()
-        batch, channels, length = u.shape
-        n_states = abar.shape[-1]
-        n_rows = batch * channels
-        block_r, block_n, chunk, warps = kern.launch_config(n_rows, n_states)
-        n_chunks = -(-length // chunk)
         params = (*_split(abar), *_split(bbar), *_split(C))
-        y = torch.empty_like(u)
-        ckpt = u.new_empty(n_rows, n_chunks, 2, n_states)
-        grid = (-(-n_rows // block_r),)
-        kern.liquid_scan_fwd_kernel[grid](
-            u, v, y, ckpt, *params, n_rows, channels, length, n_states, n_chunks,
-            CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
-        )  # fmt: skip
+        y, u, v, ckpt = _scan_forward(ctx, u, v, params)
         ctx.save_for_backward(u, v, ckpt, *params)
-        ctx.config = (block_r, block_n, chunk, n_chunks, warps)
         return y
 
     @staticmethod
     def backward(ctx, dy):
-        from sslearn.nn.kernels import _liquid_triton as kern
-
         u, v, ckpt, *params = ctx.saved_tensors
-        block_r, block_n, chunk, n_chunks, warps = ctx.config
-        batch, channels, length = u.shape
-        n_states = params[0].shape[-1]
-        n_rows = batch * channels
-        n_programs = -(-n_rows // block_r)
-        dy = dy.contiguous()
-        du, dv = torch.empty_like(u), torch.empty_like(u)
-        grads = u.new_empty(6, n_rows, n_states)
-        scratch = u.new_empty(n_programs, chunk + 1, 2, block_r, block_n)
-        kern.liquid_scan_bwd_kernel[(n_programs,)](
-            u, v, dy, ckpt, scratch, du, dv, grads, *params,
-            n_rows, channels, length, n_states, n_chunks,
-            CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
-        )  # fmt: skip
-        per_channel = grads.view(6, batch, channels, n_states).sum(1)
+        du, dv, grads = _scan_backward(ctx, dy, u, v, ckpt, params)
+        batch, channels = u.shape[:2]
+        per_channel = grads.view(6, batch, channels, -1).sum(1)
         g_abar = torch.complex(per_channel[0], per_channel[1])
         g_bbar = torch.complex(per_channel[2], per_channel[3])
         g_c = torch.complex(per_channel[4], per_channel[5])
         return du, dv, g_abar, g_bbar, g_c
+
+
+def _scan_forward(ctx, u, v, params):
+    """Launch the forward scan over ``params`` (six (H, N2) real tensors); fills ``ctx``."""
+    from sslearn.nn.kernels import _liquid_triton as kern
+
+    u, v = u.contiguous(), v.contiguous()
+    batch, channels, length = u.shape
+    n_states = params[0].shape[-1]
+    n_rows = batch * channels
+    block_r, block_n, chunk, warps = kern.launch_config(n_rows, n_states)
+    n_chunks = -(-length // chunk)
+    y = torch.empty_like(u)
+    ckpt = u.new_empty(n_rows, n_chunks, 2, n_states)
+    kern.liquid_scan_fwd_kernel[(-(-n_rows // block_r),)](
+        u, v, y, ckpt, *params, n_rows, channels, length, n_states, n_chunks,
+        CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
+    )  # fmt: skip
+    ctx.config = (block_r, block_n, chunk, n_chunks, warps)
+    return y, u, v, ckpt
+
+
+def _scan_backward(ctx, dy, u, v, ckpt, params):
+    """The backward scan: ``du``, ``dv`` and the per-row parameter gradients (6, B H, N2)."""
+    from sslearn.nn.kernels import _liquid_triton as kern
+
+    block_r, block_n, chunk, n_chunks, warps = ctx.config
+    batch, channels, length = u.shape
+    n_states = params[0].shape[-1]
+    n_rows = batch * channels
+    n_programs = -(-n_rows // block_r)
+    du, dv = torch.empty_like(u), torch.empty_like(u)
+    grads = u.new_empty(6, n_rows, n_states)
+    scratch = u.new_empty(n_programs, chunk + 1, 2, block_r, block_n)
+    kern.liquid_scan_bwd_kernel[(n_programs,)](
+        u, v, dy.contiguous(), ckpt, scratch, du, dv, grads, *params,
+        n_rows, channels, length, n_states, n_chunks,
+        CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
+    )  # fmt: skip
+    return du, dv, grads
+
+
+class _ZOHLiquidScanTriton(torch.autograd.Function):
+    """The scan with the diagonal core's zero-order-hold discretisation fused in: one small
+    kernel turns the parameters into ``Abar``, ``Bbar``, ``C`` (split into real parts)
+    before the scan, and one maps the scan's per-row gradients back to the parameters."""
+
+    @staticmethod
+    def forward(ctx, u, v, log_dt, log_A_real, A_imag, B, C):
+        from sslearn.nn.kernels import _operators_triton as ops
+
+        raw = [x.contiguous() for x in (log_dt, log_A_real, A_imag, B, C)]
+        channels, n_states = A_imag.shape
+        n_padded = max(16, 1 << (n_states - 1).bit_length())
+        params = u.new_empty(6, channels, n_states)
+        ops.zoh_scan_params_fwd_kernel[(channels,)](*raw, params, channels, n_states, NP=n_padded)
+        params = params.unbind(0)
+        y, u, v, ckpt = _scan_forward(ctx, u, v, params)
+        ctx.save_for_backward(u, v, ckpt, *params, *raw)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        from sslearn.nn.kernels import _operators_triton as ops
+
+        u, v, ckpt, *rest = ctx.saved_tensors
+        params, raw = rest[:6], rest[6:]
+        du, dv, grads = _scan_backward(ctx, dy, u, v, ckpt, params)
+        raw_grads = [torch.empty_like(x) for x in raw]
+        channels, n_states = raw[2].shape
+        n_padded = max(16, 1 << (n_states - 1).bit_length())
+        ops.zoh_scan_params_bwd_kernel[(channels,)](
+            *raw, grads, *raw_grads, u.shape[0], channels, n_states, NP=n_padded
+        )
+        return du, dv, *raw_grads
+
+
+def zoh_liquid_scan(
+    u: torch.Tensor,
+    v: torch.Tensor,
+    log_dt: torch.Tensor,
+    log_A_real: torch.Tensor,
+    A_imag: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+) -> torch.Tensor:
+    """:func:`liquid_scan` of a diagonal core under the zero-order hold, from its parameters.
+
+    The same as discretising like :class:`~sslearn.nn.cores.diagonal.DiagonalSSM`
+    (``Abar = exp(dt A)``, ``Bbar = expm1(dt A) / A B``; see
+    :func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`) and calling
+    :func:`liquid_scan`, with the discretisation and its backward in two small Triton
+    kernels instead of ~40 PyTorch operations. CUDA (or Triton's interpreter), float32.
+
+    Parameters
+    ----------
+    u, v : tensors of shape (B, H, L)
+    log_dt : tensor of shape (H,)
+    log_A_real, A_imag : tensors of shape (H, N2)
+    B, C : tensors of shape (H, N2, 2)
+        Real views of the complex ``B`` and ``C``.
+    """
+    return _ZOHLiquidScanTriton.apply(u, v, log_dt, log_A_real, A_imag, B, C)
 
 
 def liquid_scan(
