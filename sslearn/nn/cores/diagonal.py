@@ -75,12 +75,14 @@ def _power_table(log_a: torch.Tensor, block: int, n_blocks: int) -> torch.Tensor
     """``conj(a^j)`` for ``j < c``, then ``a^(b c)`` for ``b < n_blocks``; ``a = exp(log_a)``.
 
     Complex, of shape ``(H, c + n_blocks, N2)`` (modes last, so that its real view has the
-    real and imaginary parts of each mode side by side): one real ``exp`` and one ``polar``,
-    each entry an exact exponential.
+    real and imaginary parts of each mode side by side): one real ``exp``, ``cos`` and
+    ``sin`` each (vectorised on the CPU, unlike ``torch.polar``), each entry an exact
+    exponential.
     """
     magnitude_steps, angle_steps = _table_steps(block, n_blocks, log_a.real.dtype, log_a.device)
     magnitude = torch.exp(log_a.real[..., None, :] * magnitude_steps)
-    return torch.polar(magnitude, log_a.imag[..., None, :] * angle_steps)
+    angle = log_a.imag[..., None, :] * angle_steps
+    return torch.complex(magnitude * torch.cos(angle), magnitude * torch.sin(angle))
 
 
 class _RealVandermonde(torch.autograd.Function):
