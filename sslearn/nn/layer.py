@@ -168,8 +168,7 @@ class LiquidSSM(nn.Module):
         (:meth:`SSMCore.convolve`), which saves a pass over the data.
         """
         if self.liquid_kernel == "exact":
-            y = self.core.liquid_scan(u, torch.tanh(u))
-            return y + self._skip()[:, None] * u
+            return self.core.liquid_layer_scan(u, self._skip())
         kb = self.liquid_kernel == "kb"
         powers = [1, *self.degrees] if kb else [1]
         lagged = kb and self.liquid_degree == 2  # the core forms the one product itself

@@ -5,7 +5,8 @@ A core holds ``channels`` independent single-input single-output linear state-sp
 
 - ``kernel(L, power)``: the convolution kernel ``K[m] = C Abar^m Bbar^{∘power}`` (real);
 - ``liquid_gain(power)``: ``C Bbar^{∘power}`` (the kernel's first tap, i.e. ``Abar := I``);
-- ``liquid_scan(u, v)``: the liquid recurrence
+- ``liquid_scan(u, v)`` (and ``liquid_layer_scan(u, D)``, the same with ``v = tanh(u)``
+  and the skip): the liquid recurrence
   ``x_k = (Abar + diag(Bbar) v_k) x_{k-1} + Bbar u_k``, ``y_k = C x_k``;
 - ``step(state, drive, v, power)``: one step of the same recurrence for streaming.
 
@@ -127,6 +128,11 @@ class SSMCore(nn.Module):
     def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
         """Run the recurrence over ``u`` of shape ``(B, channels, L)``; ``v=None`` is linear."""
         raise NotImplementedError
+
+    def liquid_layer_scan(self, u: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        """The exact liquid layer: ``liquid_scan(u, tanh(u)) + skip u`` (skip of shape
+        ``(channels,)``). A core may fuse the squashing and the skip into its scan."""
+        return self.liquid_scan(u, torch.tanh(u)) + skip[:, None] * u
 
     def initial_state(self, batch_size: int) -> torch.Tensor:
         raise NotImplementedError

@@ -244,12 +244,17 @@ class DiagonalSSM(SSMCore):
         return 2 * (C * bbar**power).real.sum(-1)
 
     def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
-        if v is not None and self.disc == "zoh" and use_triton(u):
-            # the discretisation and its backward fused into two small kernels
-            params = (self.log_dt, self.log_A_real, self.A_imag, self.B, self.C)
-            return zoh_liquid_scan(u, v, *params)
         _, abar, bbar, C = self._discrete()
         return liquid_scan(u, v, abar, bbar, C)
+
+    def liquid_layer_scan(self, u: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        """As :meth:`SSMCore.liquid_layer_scan`; on CUDA with ``disc="zoh"`` one fused op
+        (:func:`~sslearn.nn.kernels.liquid_scan.zoh_liquid_scan`): the discretisation in a
+        small kernel on each side of the scan, ``tanh`` and the skip inside it."""
+        if self.disc == "zoh" and use_triton(u):
+            params = (self.log_dt, self.log_A_real, self.A_imag, self.B, self.C)
+            return zoh_liquid_scan(u, skip, *params)
+        return super().liquid_layer_scan(u, skip)
 
     def initial_state(self, batch_size: int) -> torch.Tensor:
         dtype = torch.complex128 if self.C.dtype == torch.float64 else torch.complex64

@@ -28,6 +28,11 @@ either backward accepts either forward's checkpoints:
     compile-time constants) instead of the global scratch buffer; that bounds ``CHUNK``
     (at 4 states per thread, ``CHUNK = 8`` fits in 255 registers, 16 spills).
 
+With ``FUSED`` (the liquid layer's own use) the kernels take ``v = tanh(u)`` from ``u``
+instead of reading ``v``, add the skip ``D u`` to ``y``, and in the backward pass write one
+input gradient ``du + dv (1 - v^2) + D dy`` and per-row partials of ``dD``: the layer's
+``tanh`` and skip then cost no passes of their own.
+
 ``liquid_scan_fwd_kernel`` and ``liquid_scan_bwd_kernel`` are launchers with the call
 signature of a Triton kernel (``kernel[grid](...)``) that run the configured variant, see
 :func:`scan_config`.
@@ -42,6 +47,8 @@ import os
 
 import triton
 import triton.language as tl
+
+from sslearn.nn.kernels._chunked_triton import _tanh
 
 VARIANTS = ("stepwise", "blocked")
 DEFAULT_VARIANT = "blocked"  # 1.5-2.0x faster than stepwise on an H100 (benchmarks/sweep_scan.py)
@@ -138,11 +145,27 @@ def _capped_multiplier(ar, ai, br, bi, v):
 
 
 @triton.jit
+def _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED: tl.constexpr):
+    """The skip ``D`` of each row's channel (zeros unless ``FUSED``), ``[BR]``."""
+    if FUSED:
+        return tl.load(skip_ptr + rows % n_channels, mask=row_ok, other=0.0)
+    return tl.zeros(rows.shape, dtype=tl.float32)
+
+
+@triton.jit
+def _liquid_input(v_ptrs, u, mask, FUSED: tl.constexpr):
+    """The liquid input ``v``: loaded, or with ``FUSED`` computed as ``tanh(u)``."""
+    if FUSED:
+        return _tanh(u)
+    return tl.load(v_ptrs, mask=mask, other=0.0)
+
+
+@triton.jit
 def stepwise_fwd_kernel(
     u_ptr, v_ptr, y_ptr, ckpt_ptr,
-    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, skip_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
-    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr,
+    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, FUSED: tl.constexpr,
 ):  # fmt: skip
     rows, _states, row_ok, mask, param_off, ckpt_off = _program_tile(
         tl.program_id(0), n_rows, n_channels, n_states, n_chunks, BR, BN
@@ -153,8 +176,9 @@ def stepwise_fwd_kernel(
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
     zero = tl.zeros((BR,), dtype=tl.int32)
+    skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)
     u = tl.load(u_ptr + rows * length, mask=row_ok, other=0.0)
-    v = tl.load(v_ptr + rows * length, mask=row_ok, other=0.0)
+    v = _liquid_input(v_ptr + rows * length, u, row_ok, FUSED)
     c = 0
     while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
         _store_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, xr, xi, mask)
@@ -164,10 +188,10 @@ def stepwise_fwd_kernel(
             # prefetch step k + 1 so its load latency hides behind this step's arithmetic
             ahead = row_ok & (zero + k + 1 < length)
             u_next = tl.load(u_ptr + rows * length + k + 1, mask=ahead, other=0.0)
-            v_next = tl.load(v_ptr + rows * length + k + 1, mask=ahead, other=0.0)
+            v_next = _liquid_input(v_ptr + rows * length + k + 1, u_next, ahead, FUSED)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
             xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
-            y = 2.0 * tl.sum(cr * xr - ci * xi, axis=1)
+            y = 2.0 * tl.sum(cr * xr - ci * xi, axis=1) + skip * u
             tl.store(y_ptr + rows * length + k, y, mask=ok)
             u, v = u_next, v_next
         c += 1
@@ -176,9 +200,9 @@ def stepwise_fwd_kernel(
 @triton.jit
 def stepwise_bwd_kernel(
     u_ptr, v_ptr, dy_ptr, ckpt_ptr, scratch_ptr, du_ptr, dv_ptr, grad_ptr,
-    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, skip_ptr, dskip_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
-    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr,
+    CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, FUSED: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
     rows, states, row_ok, mask, param_off, ckpt_off = _program_tile(
@@ -190,6 +214,8 @@ def stepwise_bwd_kernel(
     zero = tl.zeros((BR, BN), dtype=tl.float32)
     g_ar, g_ai, g_br, g_bi, g_cr, g_ci = zero, zero, zero, zero, zero, zero
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
+    skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)
+    d_skip = tl.zeros((BR,), dtype=tl.float32)
     # scratch layout per program: (CHUNK + 1, 2, BR, BN); slot 0 holds the chunk's start state
     tile = tl.arange(0, BR)[:, None] * BN + states[None, :]
     scratch = scratch_ptr + pid * (CHUNK + 1) * 2 * BR * BN + tile
@@ -202,7 +228,7 @@ def stepwise_bwd_kernel(
             k = c * CHUNK + j
             ok = row_ok & (tl.zeros((BR,), dtype=tl.int32) + k < length)
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
-            v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
+            v = _liquid_input(v_ptr + rows * length + k, u, ok, FUSED)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
             xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
             slot = scratch + (j + 1) * 2 * BR * BN
@@ -220,7 +246,7 @@ def stepwise_bwd_kernel(
             pr = tl.load(slot - 2 * BR * BN)
             pi = tl.load(slot - BR * BN)
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
-            v = tl.load(v_ptr + rows * length + k, mask=ok, other=0.0)
+            v = _liquid_input(v_ptr + rows * length + k, u, ok, FUSED)
             dy = tl.load(dy_ptr + rows * length + k, mask=ok, other=0.0)
             # total adjoint of x_k (zero past the end of the sequence)
             gr = tl.where(live, 2.0 * dy[:, None] * cr + carry_r, 0.0)
@@ -244,8 +270,12 @@ def stepwise_bwd_kernel(
             g_br += gp_r * v[:, None]
             g_bi += gp_i * v[:, None]
             dv = tl.sum(br * gp_r + bi * gp_i, axis=1)
-            tl.store(du_ptr + rows * length + k, du, mask=ok)
-            tl.store(dv_ptr + rows * length + k, dv, mask=ok)
+            if FUSED:  # v = tanh(u) and the skip D u: one input gradient
+                tl.store(du_ptr + rows * length + k, du + dv * (1.0 - v * v) + skip * dy, mask=ok)
+                d_skip += dy * u
+            else:
+                tl.store(du_ptr + rows * length + k, du, mask=ok)
+                tl.store(dv_ptr + rows * length + k, dv, mask=ok)
             carry_r = a_r * gr + a_i * gi  # conj(a_k) G_k
             carry_i = a_r * gi - a_i * gr
         tl.debug_barrier()
@@ -253,6 +283,8 @@ def stepwise_bwd_kernel(
     _store_param_grads(
         grad_ptr, rows, states, mask, n_rows, n_states, (g_ar, g_ai, g_br, g_bi, g_cr, g_ci)
     )
+    if FUSED:
+        tl.store(dskip_ptr + rows, d_skip, mask=row_ok)
 
 
 # ----------------------------------------------------------------------------------------
@@ -372,9 +404,10 @@ def _adjoint_step(
 @triton.jit
 def blocked_fwd_kernel(
     u_ptr, v_ptr, y_ptr, ckpt_ptr,
-    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, skip_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
     CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, LOG2T: tl.constexpr,
+    FUSED: tl.constexpr,
 ):  # fmt: skip
     rows, _states, row_ok, mask, param_off, ckpt_off = _program_tile(
         tl.program_id(0), n_rows, n_channels, n_states, n_chunks, BR, BN
@@ -384,17 +417,18 @@ def blocked_fwd_kernel(
     )
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
+    skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)[:, None]
     c = 0
     t_off, t_mask = _time_block(rows, row_ok, 0, length, CHUNK)
     u_tile = tl.load(u_ptr + t_off, mask=t_mask, other=0.0)
-    v_tile = tl.load(v_ptr + t_off, mask=t_mask, other=0.0)
+    v_tile = _liquid_input(v_ptr + t_off, u_tile, t_mask, FUSED)
     while c < n_chunks:  # a while loop: runtime trip counts also work in the interpreter
         _store_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, xr, xi, mask)
         t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
         # the next block's inputs are loaded now, so their latency overlaps this block
         next_off, next_mask = _time_block(rows, row_ok, (c + 1) * CHUNK, length, CHUNK)
         u_next = tl.load(u_ptr + next_off, mask=next_mask, other=0.0)
-        v_next = tl.load(v_ptr + next_off, mask=next_mask, other=0.0)
+        v_next = _liquid_input(v_ptr + next_off, u_next, next_mask, FUSED)
         us = _unstack_steps(u_tile, BR, LOG2T)
         vs = _unstack_steps(v_tile, BR, LOG2T)
         ys = ()
@@ -402,7 +436,8 @@ def blocked_fwd_kernel(
             a_r, a_i, _ = _multiplier(ar, ai, br, bi, vs[j][:, None])
             xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
             ys = ys + (2.0 * tl.sum(cr * xr - ci * xi, axis=1),)
-        tl.store(y_ptr + t_off, _stack_steps(ys, BR, CHUNK, LOG2T), mask=t_mask)
+        y_tile = _stack_steps(ys, BR, CHUNK, LOG2T) + skip * u_tile
+        tl.store(y_ptr + t_off, y_tile, mask=t_mask)
         u_tile, v_tile = u_next, v_next
         c += 1
 
@@ -410,9 +445,10 @@ def blocked_fwd_kernel(
 @triton.jit
 def blocked_bwd_kernel(
     u_ptr, v_ptr, dy_ptr, ckpt_ptr, scratch_ptr, du_ptr, dv_ptr, grad_ptr,
-    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr,
+    ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, skip_ptr, dskip_ptr,
     n_rows, n_channels, length, n_states, n_chunks,
     CHUNK: tl.constexpr, BR: tl.constexpr, BN: tl.constexpr, LOG2T: tl.constexpr,
+    FUSED: tl.constexpr,
 ):  # fmt: skip
     # scratch_ptr is unused (the chunk's states stay in registers); it keeps the signature
     # of the stepwise kernel
@@ -425,10 +461,12 @@ def blocked_bwd_kernel(
     zero = tl.zeros((BR, BN), dtype=tl.float32)
     grads = (zero, zero, zero, zero, zero, zero)
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
+    skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)[:, None]
+    d_skip = tl.zeros((BR,), dtype=tl.float32)
     c = n_chunks - 1
     t_off, t_mask = _time_block(rows, row_ok, c * CHUNK, length, CHUNK)
     u_tile = tl.load(u_ptr + t_off, mask=t_mask, other=0.0)
-    v_tile = tl.load(v_ptr + t_off, mask=t_mask, other=0.0)
+    v_tile = _liquid_input(v_ptr + t_off, u_tile, t_mask, FUSED)
     dy_tile = tl.load(dy_ptr + t_off, mask=t_mask, other=0.0)
     while c >= 0:
         xr, xi = _load_checkpoint(ckpt_ptr, ckpt_off + c * 2 * n_states, n_states, mask)
@@ -436,7 +474,7 @@ def blocked_bwd_kernel(
         # the previous block's inputs are loaded now (masked off before t = 0)
         next_off, next_mask = _time_block(rows, row_ok, (c - 1) * CHUNK, length, CHUNK)
         u_next = tl.load(u_ptr + next_off, mask=next_mask, other=0.0)
-        v_next = tl.load(v_ptr + next_off, mask=next_mask, other=0.0)
+        v_next = _liquid_input(v_ptr + next_off, u_next, next_mask, FUSED)
         dy_next = tl.load(dy_ptr + next_off, mask=next_mask, other=0.0)
         us = _unstack_steps(u_tile, BR, LOG2T)
         vs = _unstack_steps(v_tile, BR, LOG2T)
@@ -462,11 +500,19 @@ def blocked_bwd_kernel(
             )  # fmt: skip
             dus = (du,) + dus
             dvs = (dv,) + dvs
-        tl.store(du_ptr + t_off, _stack_steps(dus, BR, CHUNK, LOG2T), mask=t_mask)
-        tl.store(dv_ptr + t_off, _stack_steps(dvs, BR, CHUNK, LOG2T), mask=t_mask)
+        du_tile = _stack_steps(dus, BR, CHUNK, LOG2T)
+        dv_tile = _stack_steps(dvs, BR, CHUNK, LOG2T)
+        if FUSED:  # v = tanh(u) and the skip D u: one input gradient
+            du_tile += dv_tile * (1.0 - v_tile * v_tile) + skip * dy_tile
+            d_skip += tl.sum(dy_tile * u_tile, axis=1)
+        else:
+            tl.store(dv_ptr + t_off, dv_tile, mask=t_mask)
+        tl.store(du_ptr + t_off, du_tile, mask=t_mask)
         u_tile, v_tile, dy_tile = u_next, v_next, dy_next
         c -= 1
     _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads)
+    if FUSED:
+        tl.store(dskip_ptr + rows, d_skip, mask=row_ok)
 
 
 # ----------------------------------------------------------------------------------------

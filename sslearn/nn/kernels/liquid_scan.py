@@ -58,8 +58,12 @@ class _LiquidScanTriton(torch.autograd.Function):
         return du, dv, g_abar, g_bbar, g_c
 
 
-def _scan_forward(ctx, u, v, params):
-    """Launch the forward scan over ``params`` (six (H, N2) real tensors); fills ``ctx``."""
+def _scan_forward(ctx, u, v, params, skip=None):
+    """Launch the forward scan over ``params`` (six (H, N2) real tensors); fills ``ctx``.
+
+    With ``skip`` (H,) the fused form runs: ``v = tanh(u)`` (the ``v`` given is ignored)
+    and ``y`` includes ``skip * u``.
+    """
     from sslearn.nn.kernels import _liquid_triton as kern
 
     u, v = u.contiguous(), v.contiguous()
@@ -70,16 +74,22 @@ def _scan_forward(ctx, u, v, params):
     n_chunks = -(-length // chunk)
     y = torch.empty_like(u)
     ckpt = u.new_empty(n_rows, n_chunks, 2, n_states)
+    fused = skip is not None
     kern.liquid_scan_fwd_kernel[(-(-n_rows // block_r),)](
-        u, v, y, ckpt, *params, n_rows, channels, length, n_states, n_chunks,
-        CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
+        u, v, y, ckpt, *params, skip if fused else u,
+        n_rows, channels, length, n_states, n_chunks,
+        CHUNK=chunk, BR=block_r, BN=block_n, FUSED=fused, num_warps=warps,
     )  # fmt: skip
     ctx.config = (block_r, block_n, chunk, n_chunks, warps)
     return y, u, v, ckpt
 
 
-def _scan_backward(ctx, dy, u, v, ckpt, params):
-    """The backward scan: ``du``, ``dv`` and the per-row parameter gradients (6, B H, N2)."""
+def _scan_backward(ctx, dy, u, v, ckpt, params, skip=None):
+    """The backward scan: ``du``, ``dv`` and the per-row parameter gradients (6, B H, N2).
+
+    With ``skip`` (the fused form) ``du`` is the whole input gradient, ``dv`` is None and a
+    fourth result holds the per-row partials of the skip's gradient (B H,).
+    """
     from sslearn.nn.kernels import _liquid_triton as kern
 
     block_r, block_n, chunk, n_chunks, warps = ctx.config
@@ -87,78 +97,90 @@ def _scan_backward(ctx, dy, u, v, ckpt, params):
     n_states = params[0].shape[-1]
     n_rows = batch * channels
     n_programs = -(-n_rows // block_r)
-    du, dv = torch.empty_like(u), torch.empty_like(u)
+    fused = skip is not None
+    du = torch.empty_like(u)
+    dv = du if fused else torch.empty_like(u)  # not written when fused
+    d_skip = u.new_empty(n_rows) if fused else du
     grads = u.new_empty(6, n_rows, n_states)
     scratch = u.new_empty(n_programs, chunk + 1, 2, block_r, block_n)
     kern.liquid_scan_bwd_kernel[(n_programs,)](
         u, v, dy.contiguous(), ckpt, scratch, du, dv, grads, *params,
-        n_rows, channels, length, n_states, n_chunks,
-        CHUNK=chunk, BR=block_r, BN=block_n, num_warps=warps,
+        skip if fused else u, d_skip, n_rows, channels, length, n_states, n_chunks,
+        CHUNK=chunk, BR=block_r, BN=block_n, FUSED=fused, num_warps=warps,
     )  # fmt: skip
+    if fused:
+        return du, None, grads, d_skip
     return du, dv, grads
 
 
 class _ZOHLiquidScanTriton(torch.autograd.Function):
-    """The scan with the diagonal core's zero-order-hold discretisation fused in: one small
-    kernel turns the parameters into ``Abar``, ``Bbar``, ``C`` (split into real parts)
-    before the scan, and one maps the scan's per-row gradients back to the parameters."""
+    """The liquid layer's exact path, fused: ``liquid_scan(u, tanh(u)) + skip u`` with the
+    diagonal core's zero-order-hold discretisation. One small kernel turns the parameters
+    into ``Abar``, ``Bbar``, ``C`` (split into real parts) before the scan, which forms
+    ``tanh(u)`` and adds the skip itself; backward, one kernel maps the scan's per-row
+    gradients back to the parameters."""
 
     @staticmethod
-    def forward(ctx, u, v, log_dt, log_A_real, A_imag, B, C):
+    def forward(ctx, u, skip, log_dt, log_A_real, A_imag, B, C):
         from sslearn.nn.kernels import _operators_triton as ops
 
         raw = [x.contiguous() for x in (log_dt, log_A_real, A_imag, B, C)]
+        skip = skip.contiguous()
         channels, n_states = A_imag.shape
         n_padded = max(16, 1 << (n_states - 1).bit_length())
         params = u.new_empty(6, channels, n_states)
         ops.zoh_scan_params_fwd_kernel[(channels,)](*raw, params, channels, n_states, NP=n_padded)
         params = params.unbind(0)
-        y, u, v, ckpt = _scan_forward(ctx, u, v, params)
-        ctx.save_for_backward(u, v, ckpt, *params, *raw)
+        y, u, _, ckpt = _scan_forward(ctx, u, u, params, skip)
+        ctx.save_for_backward(u, skip, ckpt, *params, *raw)
         return y
 
     @staticmethod
     def backward(ctx, dy):
         from sslearn.nn.kernels import _operators_triton as ops
 
-        u, v, ckpt, *rest = ctx.saved_tensors
+        u, skip, ckpt, *rest = ctx.saved_tensors
         params, raw = rest[:6], rest[6:]
-        du, dv, grads = _scan_backward(ctx, dy, u, v, ckpt, params)
+        du, _, grads, d_skip = _scan_backward(ctx, dy, u, u, ckpt, params, skip)
         raw_grads = [torch.empty_like(x) for x in raw]
-        channels, n_states = raw[2].shape
+        batch, channels = u.shape[:2]
+        n_states = raw[2].shape[1]
         n_padded = max(16, 1 << (n_states - 1).bit_length())
         ops.zoh_scan_params_bwd_kernel[(channels,)](
-            *raw, grads, *raw_grads, u.shape[0], channels, n_states, NP=n_padded
+            *raw, grads, *raw_grads, batch, channels, n_states, NP=n_padded
         )
-        return du, dv, *raw_grads
+        return du, d_skip.view(batch, channels).sum(0), *raw_grads
 
 
 def zoh_liquid_scan(
     u: torch.Tensor,
-    v: torch.Tensor,
+    skip: torch.Tensor,
     log_dt: torch.Tensor,
     log_A_real: torch.Tensor,
     A_imag: torch.Tensor,
     B: torch.Tensor,
     C: torch.Tensor,
 ) -> torch.Tensor:
-    """:func:`liquid_scan` of a diagonal core under the zero-order hold, from its parameters.
+    """``liquid_scan(u, tanh(u)) + skip u`` of a diagonal core under the zero-order hold.
 
     The same as discretising like :class:`~sslearn.nn.cores.diagonal.DiagonalSSM`
     (``Abar = exp(dt A)``, ``Bbar = expm1(dt A) / A B``; see
-    :func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`) and calling
-    :func:`liquid_scan`, with the discretisation and its backward in two small Triton
-    kernels instead of ~40 PyTorch operations. CUDA (or Triton's interpreter), float32.
+    :func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`), calling
+    :func:`liquid_scan` with ``v = tanh(u)`` and adding the skip, all fused: the
+    discretisation and its backward are two small Triton kernels, and the scan forms
+    ``tanh(u)`` and the skip itself. CUDA (or Triton's interpreter), float32.
 
     Parameters
     ----------
-    u, v : tensors of shape (B, H, L)
+    u : tensor of shape (B, H, L)
+    skip : tensor of shape (H,)
+        ``D``.
     log_dt : tensor of shape (H,)
     log_A_real, A_imag : tensors of shape (H, N2)
     B, C : tensors of shape (H, N2, 2)
         Real views of the complex ``B`` and ``C``.
     """
-    return _ZOHLiquidScanTriton.apply(u, v, log_dt, log_A_real, A_imag, B, C)
+    return _ZOHLiquidScanTriton.apply(u, skip, log_dt, log_A_real, A_imag, B, C)
 
 
 def liquid_scan(

@@ -146,15 +146,16 @@ def test_scan_config_parsing(monkeypatch):
 
 @pytest.mark.parametrize("n_states", [4, 32])
 def test_zoh_scan_matches_discretised_twin(triton_device, n_states):
-    """:func:`zoh_liquid_scan` (discretisation fused into two small kernels) against the
-    core's own float64 discretisation and the twin: y, du, dv and every core parameter's
-    gradient (a decay below the clamp included)."""
+    """:func:`zoh_liquid_scan` (discretisation in two small kernels, ``tanh`` and the skip
+    inside the scan) against the core's own float64 discretisation, the twin with
+    ``v = tanh(u)`` and the skip added: y and the gradients of u, the skip and every core
+    parameter (a decay below the clamp included)."""
     from sslearn.nn.cores.diagonal import DiagonalSSM
     from sslearn.nn.kernels.liquid_scan import zoh_liquid_scan
 
     gen = torch.Generator().manual_seed(n_states)
     u = torch.randn(3, 2, 29, generator=gen, dtype=torch.float64)
-    v = torch.tanh(torch.randn(3, 2, 29, generator=gen, dtype=torch.float64))
+    skip = torch.randn(2, generator=gen, dtype=torch.float64)
     dy = torch.randn(3, 2, 29, generator=gen, dtype=torch.float64)
     results = []
     for dtype in (torch.float64, torch.float32):
@@ -164,18 +165,50 @@ def test_zoh_scan_matches_discretised_twin(triton_device, n_states):
             core.log_A_real[1, 0] = -12.0  # clamped: no gradient
             core.B.mul_(2.0)  # |Abar + Bbar v| > 1 for some steps: the cap is active
         x = u.to(triton_device, dtype).clone().requires_grad_()
-        w = v.to(triton_device, dtype).clone().requires_grad_()
+        d = skip.to(triton_device, dtype).clone().requires_grad_()
         params = (core.log_dt, core.log_A_real, core.A_imag, core.B, core.C)
         if dtype == torch.float64:
             _, abar, bbar, C = core._compute_discrete()
-            y = liquid_scan_reference(x, w, abar, bbar, C)
+            y = liquid_scan_reference(x, torch.tanh(x), abar, bbar, C) + d[:, None] * x
         else:
-            y = zoh_liquid_scan(x, w, *params)
+            y = zoh_liquid_scan(x, d, *params)
         (y.double() * dy.to(triton_device)).sum().backward()
-        grads = [t.grad.double().cpu() for t in (x, w, *params)]
+        grads = [t.grad.double().cpu() for t in (x, d, *params)]
         results.append([y.detach().double().cpu(), *grads])
     assert results[1][4][1, 0] == 0
-    names = ("y", "u", "v", "log_dt", "log_A_real", "A_imag", "B", "C")
+    names = ("y", "u", "skip", "log_dt", "log_A_real", "A_imag", "B", "C")
     for name, want, have in zip(names, *results, strict=True):
         error = (have - want).abs().max() / want.abs().max()
         assert error < 1e-4, f"{name}: relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("variant", ["stepwise", "blocked"])
+def test_fused_scan_equals_unfused(triton_device, monkeypatch, variant):
+    """Both kernel variants' fused form (tanh and skip inside) against their plain form with
+    ``tanh`` and the skip applied outside, float32 on the same device."""
+    if variant == "blocked" and not kern.blocked_available():
+        pytest.skip("this Triton has no tuple values")
+    from sslearn.nn.kernels.liquid_scan import _scan_backward, _scan_forward
+
+    monkeypatch.setenv("SSLEARN_SCAN_CONFIG", f"{variant},2,8,1")
+    abar, bbar, c = make_system(3, 4, seed=3, device=triton_device, scale_b=3.0)
+    params = [p for t in (abar, bbar, c) for p in (t.real.float(), t.imag.float())]
+    gen = torch.Generator().manual_seed(4)
+    u = torch.randn(2, 3, 21, generator=gen).to(triton_device)
+    skip = torch.randn(3, generator=gen).to(triton_device)
+    dy = torch.randn(2, 3, 21, generator=gen).to(triton_device)
+
+    class Ctx:
+        pass
+
+    plain, fused = Ctx(), Ctx()
+    v = torch.tanh(u)
+    y_plain, *_, ckpt = _scan_forward(plain, u, v, params)
+    y_fused, *_, ckpt_fused = _scan_forward(fused, u, u, params, skip)
+    torch.testing.assert_close(y_fused, y_plain + skip[:, None] * u, rtol=1e-5, atol=1e-5)
+    du, dv, grads = _scan_backward(plain, dy, u, v, ckpt, params)
+    du_f, _, grads_f, d_skip = _scan_backward(fused, dy, u, u, ckpt_fused, params, skip)
+    want_du = du + dv * (1 - v * v) + skip[:, None] * dy
+    torch.testing.assert_close(du_f, want_du, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grads_f, grads, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(d_skip.view(2, 3).sum(0), (dy * u).sum((0, 2)), rtol=1e-5, atol=1e-5)
