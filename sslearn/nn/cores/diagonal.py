@@ -11,11 +11,8 @@ from torch.autograd.function import once_differentiable
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
 from sslearn.nn.hippo import diagonal_init
 from sslearn.nn.kernels._dispatch import use_triton
-from sslearn.nn.kernels.chunked_conv import (
-    chunk_operators_triton,
-    chunked_conv_triton,
-    zoh_chunk_operators,
-)
+from sslearn.nn.kernels.chunk_operators import chunk_operators_triton, zoh_chunk_operators
+from sslearn.nn.kernels.chunked_conv import chunked_conv_triton
 from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan, zoh_liquid_scan
 
 INITS = ("legs", "lin", "inv", "real")
@@ -224,7 +221,7 @@ class DiagonalSSM(SSMCore):
         kernel, adds the product term in the same pass and forms the lagged product of
         ``lagged`` inside the kernel; with ``disc="zoh"`` (and powers ``1..Q``) the
         discretisation, and the product term's gain, are fused into the kernels that build
-        the chunk operators (:func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`).
+        the chunk operators (:func:`~sslearn.nn.kernels.chunk_operators.zoh_chunk_operators`).
         On the CPU the FFT convolution is faster and is kept.
         """
         if not use_triton(signals):

@@ -165,7 +165,7 @@ def zoh_liquid_scan(
 
     The same as discretising like :class:`~sslearn.nn.cores.diagonal.DiagonalSSM`
     (``Abar = exp(dt A)``, ``Bbar = expm1(dt A) / A B``; see
-    :func:`~sslearn.nn.kernels.chunked_conv.zoh_chunk_operators`), calling
+    :func:`~sslearn.nn.kernels.chunk_operators.zoh_chunk_operators`), calling
     :func:`liquid_scan` with ``v = tanh(u)`` and adding the skip, all fused: the
     discretisation and its backward are two small Triton kernels, and the scan forms
     ``tanh(u)`` and the skip itself. CUDA (or Triton's interpreter), float32.
