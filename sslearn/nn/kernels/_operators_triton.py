@@ -177,10 +177,10 @@ def _expm1(x):
 
 
 @triton.jit
-def _zoh_modes(log_dt_ptr, log_a_real_ptr, a_imag_ptr, h, N2, NP: tl.constexpr):
-    """The modes of channel ``h`` under the zero-order hold (as ``DiagonalSSM``):
-    ``A = -max(exp(log_A_real), 1e-4) + i A_imag`` and ``z = dt A = log Abar``; per mode
-    (NP,), with ``cos``/``sin`` of ``Im z``."""
+def _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP: tl.constexpr):
+    """The zero-order-hold discretisation of channel ``h`` (as ``DiagonalSSM``), per mode:
+    ``A = -max(exp(log_A_real), 1e-4) + i A_imag``, ``z = dt A`` (``= log Abar``),
+    ``E = expm1(z)``, ``F = E / A``, ``Bbar = F B``; all (NP,), complex as (re, im)."""
     nn = tl.arange(0, NP)
     ok = nn < N2
     dt = tl.exp(tl.load(log_dt_ptr + h))
@@ -190,41 +190,18 @@ def _zoh_modes(log_dt_ptr, log_a_real_ptr, a_imag_ptr, h, N2, NP: tl.constexpr):
     zr = dt * ar
     zi = dt * ai
     cos, sin = _cos_sin(zi)
-    return nn, ok, dt, decay, ar, ai, zr, zi, cos, sin
-
-
-@triton.jit
-def _load_complex(ptr, h, N2, nn, ok):
-    """Real and imaginary parts of row ``h`` of a (H, N2, 2) real view."""
-    off = (h * N2 + nn) * 2
-    return tl.load(ptr + off, mask=ok, other=0.0), tl.load(ptr + off + 1, mask=ok, other=0.0)
-
-
-@triton.jit
-def _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP: tl.constexpr):
-    """Everything the zero-order-hold kernels use of channel ``h``:
-    ``(nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci)``
-    (see :func:`_zoh_modes` and :func:`_zoh_input`)."""
-    nn, ok, dt, decay, ar, ai, zr, zi, cos, sin = _zoh_modes(
-        log_dt_ptr, log_a_real_ptr, a_imag_ptr, h, N2, NP
-    )
-    br, bi = _load_complex(b_ptr, h, N2, nn, ok)
-    cr, ci = _load_complex(c_ptr, h, N2, nn, ok)
-    fr, fi, bbr, bbi = _zoh_input(ar, ai, zr, zi, cos, sin, br, bi)
-    return nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci
-
-
-@triton.jit
-def _zoh_input(ar, ai, zr, zi, cos, sin, br, bi):
-    """``F = expm1(z) / A`` and ``Bbar = F B`` (re, im each); ``expm1`` without
-    cancellation for small ``z``."""
     _, sin_half = _cos_sin(0.5 * zi)
-    er = _expm1(zr) * cos - 2.0 * sin_half * sin_half
+    er = _expm1(zr) * cos - 2.0 * sin_half * sin_half  # Re expm1(z), no cancellation
     ei = tl.exp(zr) * sin
     norm = ar * ar + ai * ai
     fr = (er * ar + ei * ai) / norm
     fi = (ei * ar - er * ai) / norm
-    return fr, fi, fr * br - fi * bi, fr * bi + fi * br
+    br = tl.load(b_ptr + (h * N2 + nn) * 2, mask=ok, other=0.0)
+    bi = tl.load(b_ptr + (h * N2 + nn) * 2 + 1, mask=ok, other=0.0)
+    cr = tl.load(c_ptr + (h * N2 + nn) * 2, mask=ok, other=0.0)
+    ci = tl.load(c_ptr + (h * N2 + nn) * 2 + 1, mask=ok, other=0.0)
+    return (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi,
+            fr * br - fi * bi, fr * bi + fi * br, br, bi, cr, ci)  # fmt: skip
 
 
 @triton.jit
@@ -245,9 +222,8 @@ def zoh_operators_fwd_kernel(
     """Operators of the kernels ``C Bbar^q``, ``q = 1 .. NQ``, over ``Abar = exp(dt A)``;
     with ``GAIN = p > 0`` also the liquid gain ``2 Re sum_n C Bbar^p`` of channel ``h``."""
     h = tl.program_id(0)
-    nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci = _zoh(
-        log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP
-    )
+    (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi, bbr, bbi, br, bi, cr,
+     ci) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)  # fmt: skip
     lr = zr[None, :]
     li = zi[None, :]
     _store_state_operator(q_ptr, h, lr, li, nn, ok, T, NP)
@@ -316,9 +292,8 @@ def zoh_operators_bwd_kernel(
     """Backward of :func:`zoh_operators_fwd_kernel`; complex chain rule in PyTorch's
     convention (``G`` = d/d Re + i d/d Im; ``w = f(z)`` holomorphic: ``G_z = conj(f') G_w``)."""
     h = tl.program_id(0)
-    nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci = _zoh(
-        log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP
-    )
+    (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi, bbr, bbi, br, bi, cr,
+     ci) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)  # fmt: skip
     lr = zr[None, :]
     li = zi[None, :]
     gzr, gzi = _state_operator_grads(dq_ptr, h, lr, li, nn, T, NP)  # G of log Abar = z
@@ -375,9 +350,8 @@ def zoh_scan_params_fwd_kernel(
     """``Abar``, ``Bbar`` and ``C`` of the exact liquid scan, split into real and imaginary
     parts: ``out`` is (6, H, N2) = (Abar re, im, Bbar re, im, C re, im)."""
     h = tl.program_id(0)
-    nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci = _zoh(
-        log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP
-    )
+    (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi, bbr, bbi, br, bi, cr,
+     ci) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)  # fmt: skip
     magnitude = tl.exp(zr)
     out = out_ptr + h * N2 + nn
     plane = channels * N2
@@ -398,9 +372,8 @@ def zoh_scan_params_bwd_kernel(
     """Backward of :func:`zoh_scan_params_fwd_kernel` from the scan's per-row parameter
     gradients ``grads`` (6, B H, N2), summed over the batch here."""
     h = tl.program_id(0)
-    nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, fr, fi, br, bi, bbr, bbi, cr, ci = _zoh(
-        log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP
-    )
+    (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi, bbr, bbi, br, bi, cr,
+     ci) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)  # fmt: skip
     plane = batch * channels * N2
     g_ar = tl.zeros_like(zr)
     g_ai = tl.zeros_like(zr)
