@@ -19,6 +19,12 @@ from typing import NamedTuple
 import torch
 
 
+def padded_mode_count(n_states: int) -> int:
+    """Modes after zero-padding for the Triton kernels: a power of two >= 16 (``tl.dot``'s
+    smallest tile and ``tl.arange``'s power-of-two sizes)."""
+    return max(16, 1 << (n_states - 1).bit_length())
+
+
 class ChunkOperators(NamedTuple):
     """Per-channel operators of the chunked convolution (see the module docstring).
 
@@ -94,7 +100,7 @@ def chunk_operators_triton(weight: torch.Tensor, log_a: torch.Tensor, chunk: int
     The modes come out zero-padded to a power of two >= 16 (what the convolution kernel
     needs); padded modes add nothing. The chunk length must be a power of two.
     """
-    n_padded = max(16, 1 << (log_a.shape[-1] - 1).bit_length())
+    n_padded = padded_mode_count(log_a.shape[-1])
     taps, P, Q = _ChunkOperatorsTriton.apply(
         torch.view_as_real(weight.contiguous()),
         torch.view_as_real(log_a.contiguous()),
@@ -177,7 +183,7 @@ def zoh_chunk_operators(
     ops : ChunkOperators
     gain : tensor of shape (H,), or None when ``gain_power`` is 0
     """
-    n_padded = max(16, 1 << (A_imag.shape[-1] - 1).bit_length())
+    n_padded = padded_mode_count(A_imag.shape[-1])
     taps, P, Q, gain = _ZOHOperatorsTriton.apply(
         log_dt, log_A_real, A_imag, B, C, n_signals, chunk, n_padded, gain_power
     )

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import torch
 
+from sslearn.nn.functional import lagged_products
 from sslearn.nn.kernels._dispatch import use_triton
-from sslearn.nn.kernels.chunk_operators import ChunkOperators
+from sslearn.nn.kernels.chunk_operators import ChunkOperators, padded_mode_count
 
 
 def toeplitz(taps: torch.Tensor) -> torch.Tensor:
@@ -38,7 +39,7 @@ def toeplitz(taps: torch.Tensor) -> torch.Tensor:
 
 def lagged_product(u: torch.Tensor) -> torch.Tensor:
     """The liquid input product of degree 2, ``u[t-1] tanh(u[t])`` (0 at ``t = 0``)."""
-    return torch.nn.functional.pad(u[..., :-1], (1, 0)) * torch.tanh(u)
+    return lagged_products(u, torch.tanh(u), 2)
 
 
 def product_term(u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
@@ -104,22 +105,12 @@ class _ChunkedConvTriton(torch.autograd.Function):
 
         signals = signals.contiguous()
         batch, _, channels, length = signals.shape
-        n_signals = taps.shape[1]
-        chunk, n_states = taps.shape[-1], Q.shape[1]
-        n_chunks = -(-length // chunk)
+        n_states = Q.shape[1]
         config = kern.launch_config(batch)
-        n_blocks = -(-batch // config["R"])
-        programs = channels * n_blocks
-        seg_chunks = kern.segment_chunks(
-            programs, n_chunks, kern.multiprocessors(signals.device), segments
-        )
-        n_seg = -(-n_chunks // seg_chunks)
+        n_blocks, n_chunks, n_seg, sizes, common = _plan(signals, taps, Q, config["R"], segments)
         y = signals.new_empty(batch, channels, length)
         states = signals.new_empty(batch, channels, n_chunks, 2, n_states)
         ends = signals.new_empty(batch, channels, n_seg, 2, n_states)
-        shape = (n_signals, _stacked(n_signals, chunk), chunk, n_states)
-        sizes = dict(zip(("NQ", "QT", "T", "N2"), shape, strict=True))
-        common = (batch, channels, length, n_chunks, seg_chunks, n_seg)
         if n_seg > 1:
             kern.chunked_conv_seg_fwd_kernel[(channels, n_blocks, n_seg - 1)](
                 signals, ends, taps, skip, P, Q, *common, **sizes, LAG=lagged, **config
@@ -142,16 +133,8 @@ class _ChunkedConvTriton(torch.autograd.Function):
         batch, _, channels, length = signals.shape
         n_signals = taps.shape[1]
         chunk, n_states = taps.shape[-1], Q.shape[1]
-        n_chunks = states.shape[2]
         config = kern.launch_config(batch, backward=True)
-        n_blocks = -(-batch // config["R"])
-        seg_chunks = kern.segment_chunks(
-            channels * n_blocks, n_chunks, kern.multiprocessors(dy.device), ctx.segments
-        )
-        n_seg = -(-n_chunks // seg_chunks)
-        shape = (n_signals, _stacked(n_signals, chunk), chunk, n_states)
-        sizes = dict(zip(("NQ", "QT", "T", "N2"), shape, strict=True))
-        common = (batch, channels, length, n_chunks, seg_chunks, n_seg)
+        n_blocks, _, n_seg, sizes, common = _plan(signals, taps, Q, config["R"], ctx.segments)
         entering = signals.new_empty(batch, channels, n_seg, 2, n_states)
         if n_seg > 1:
             kern.chunked_conv_seg_bwd_kernel[(channels, n_blocks, n_seg - 1)](
@@ -182,15 +165,36 @@ class _ChunkedConvTriton(torch.autograd.Function):
         return d_signals, d_skip, d_gain, d_taps, d_P.sum(0), d_Q.sum(0), None, None
 
 
+def _plan(signals, taps, Q, rows, segments):
+    """Launch sizes shared by the forward and backward kernels (each pass may use its own
+    rows per program, hence its own segments): ``(n_blocks, n_chunks, n_seg, sizes,
+    common)`` with ``sizes`` the kernels' ``NQ, QT, T, N2`` and ``common`` their leading
+    integer arguments."""
+    from sslearn.nn.kernels import _chunked_triton as kern
+
+    batch, _, channels, length = signals.shape
+    n_signals, chunk, n_states = taps.shape[1], taps.shape[-1], Q.shape[1]
+    n_chunks = -(-length // chunk)
+    n_blocks = -(-batch // rows)
+    seg_chunks = kern.segment_chunks(
+        channels * n_blocks, n_chunks, kern.multiprocessors(signals.device), segments
+    )
+    n_seg = -(-n_chunks // seg_chunks)
+    shape = (n_signals, _stacked(n_signals, chunk), chunk, n_states)
+    sizes = dict(zip(("NQ", "QT", "T", "N2"), shape, strict=True))
+    common = (batch, channels, length, n_chunks, seg_chunks, n_seg)
+    return n_blocks, n_chunks, n_seg, sizes, common
+
+
 def _stacked(n_signals: int, chunk: int) -> int:
     """Width of the side-by-side signal tile: Q rounded up to a power of two, times T."""
     return (1 << (n_signals - 1).bit_length()) * chunk
 
 
 def _padded_modes(ops: ChunkOperators) -> ChunkOperators:
-    """Zero modes up to a power of two >= 16 (``tl.dot``'s smallest tile); they add nothing."""
+    """Zero modes up to :func:`padded_mode_count` (``tl.dot``'s tiles); they add nothing."""
     n_states = ops.Q.shape[1]
-    extra = max(16, 1 << (n_states - 1).bit_length()) - n_states
+    extra = padded_mode_count(n_states) - n_states
     if not extra:
         return ops
     pad = torch.nn.functional.pad

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from sslearn.nn.kernels._dispatch import use_triton
+from sslearn.nn.kernels.chunk_operators import padded_mode_count
 
 
 def cap_unit_modulus(a: torch.Tensor) -> torch.Tensor:
@@ -49,7 +50,7 @@ class _LiquidScanTriton(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy):
         u, v, ckpt, *params = ctx.saved_tensors
-        du, dv, grads = _scan_backward(ctx, dy, u, v, ckpt, params)
+        du, dv, grads, _ = _scan_backward(ctx, dy, u, v, ckpt, params)
         batch, channels = u.shape[:2]
         per_channel = grads.view(6, batch, channels, -1).sum(1)
         g_abar = torch.complex(per_channel[0], per_channel[1])
@@ -87,8 +88,9 @@ def _scan_forward(ctx, u, v, params, skip=None):
 def _scan_backward(ctx, dy, u, v, ckpt, params, skip=None):
     """The backward scan: ``du``, ``dv`` and the per-row parameter gradients (6, B H, N2).
 
-    With ``skip`` (the fused form) ``du`` is the whole input gradient, ``dv`` is None and a
-    fourth result holds the per-row partials of the skip's gradient (B H,).
+    Returns ``(du, dv, grads, d_skip)``. With ``skip`` (the fused form) ``du`` is the whole
+    input gradient, ``dv`` is None and ``d_skip`` holds the per-row partials of the skip's
+    gradient (B H,); otherwise ``d_skip`` is None.
     """
     from sslearn.nn.kernels import _liquid_triton as kern
 
@@ -108,9 +110,7 @@ def _scan_backward(ctx, dy, u, v, ckpt, params, skip=None):
         skip if fused else u, d_skip, n_rows, channels, length, n_states, n_chunks,
         CHUNK=chunk, BR=block_r, BN=block_n, FUSED=fused, num_warps=warps,
     )  # fmt: skip
-    if fused:
-        return du, None, grads, d_skip
-    return du, dv, grads
+    return du, (None if fused else dv), grads, (d_skip if fused else None)
 
 
 class _ZOHLiquidScanTriton(torch.autograd.Function):
@@ -127,9 +127,11 @@ class _ZOHLiquidScanTriton(torch.autograd.Function):
         raw = [x.contiguous() for x in (log_dt, log_A_real, A_imag, B, C)]
         skip = skip.contiguous()
         channels, n_states = A_imag.shape
-        n_padded = max(16, 1 << (n_states - 1).bit_length())
+        ctx.n_padded = padded_mode_count(n_states)
         params = u.new_empty(6, channels, n_states)
-        ops.zoh_scan_params_fwd_kernel[(channels,)](*raw, params, channels, n_states, NP=n_padded)
+        ops.zoh_scan_params_fwd_kernel[(channels,)](
+            *raw, params, channels, n_states, NP=ctx.n_padded
+        )
         params = params.unbind(0)
         y, u, _, ckpt = _scan_forward(ctx, u, u, params, skip)
         ctx.save_for_backward(u, skip, ckpt, *params, *raw)
@@ -144,10 +146,8 @@ class _ZOHLiquidScanTriton(torch.autograd.Function):
         du, _, grads, d_skip = _scan_backward(ctx, dy, u, u, ckpt, params, skip)
         raw_grads = [torch.empty_like(x) for x in raw]
         batch, channels = u.shape[:2]
-        n_states = raw[2].shape[1]
-        n_padded = max(16, 1 << (n_states - 1).bit_length())
         ops.zoh_scan_params_bwd_kernel[(channels,)](
-            *raw, grads, *raw_grads, batch, channels, n_states, NP=n_padded
+            *raw, grads, *raw_grads, batch, channels, raw[2].shape[1], NP=ctx.n_padded
         )
         return du, d_skip.view(batch, channels).sum(0), *raw_grads
 

@@ -206,7 +206,7 @@ def test_fused_scan_equals_unfused(triton_device, monkeypatch, variant):
     y_plain, *_, ckpt = _scan_forward(plain, u, v, params)
     y_fused, *_, ckpt_fused = _scan_forward(fused, u, u, params, skip)
     torch.testing.assert_close(y_fused, y_plain + skip[:, None] * u, rtol=1e-5, atol=1e-5)
-    du, dv, grads = _scan_backward(plain, dy, u, v, ckpt, params)
+    du, dv, grads, _ = _scan_backward(plain, dy, u, v, ckpt, params)
     du_f, _, grads_f, d_skip = _scan_backward(fused, dy, u, u, ckpt_fused, params, skip)
     want_du = du + dv * (1 - v * v) + skip[:, None] * dy
     torch.testing.assert_close(du_f, want_du, rtol=1e-5, atol=1e-5)
