@@ -5,11 +5,15 @@ states of each row; it walks time sequentially, keeping the state in registers:
 
     a_k = cap(Abar + Bbar v_k),  x_k = a_k x_{k-1} + Bbar u_k,  y_k = 2 Re sum_n C_n x_k[n]
 
-with ``cap(p) = p / max(1, |p|)``. The forward pass stores the state every ``CHUNK`` steps.
-The backward pass walks the chunks in reverse: it recomputes a chunk's states from its
-checkpoint, then runs the adjoint recurrence ``G_k = 2 dy_k conj(C) + conj(a_{k+1}) G_{k+1}``
-backwards through the chunk, accumulating the parameter gradients per row (summed over the
-batch by the caller).
+with ``cap(p) = p / max(1, |p|)``. The kernels carry ``z = x / Bbar`` instead of ``x``
+(``x = Bbar z``, nothing is divided): ``z_k = a_k z_{k-1} + u_k`` and
+``y_k = 2 Re sum_n (C Bbar)_n z_k[n]``, two fewer instructions per state-step forward and
+four fewer backward. The forward pass stores ``z`` every ``CHUNK`` steps. The backward pass
+walks the chunks in reverse: it recomputes a chunk's states from its checkpoint, then runs
+the adjoint recurrence ``G_k = 2 dy_k conj(C Bbar) + conj(a_{k+1}) G_{k+1}`` backwards
+through the chunk, accumulating the parameter gradients per row (summed over the batch by
+the caller); the gradient of ``C Bbar`` is split into those of ``C`` and ``Bbar`` once per
+row at the end.
 
 Two implementations share the checkpoint layout ``(n_rows, n_chunks, 2, n_states)``, so
 either backward accepts either forward's checkpoints:
@@ -97,9 +101,15 @@ def _program_tile(pid, n_rows, n_channels, n_states, n_chunks, BR: tl.constexpr,
 
 
 @triton.jit
-def _advance(xr, xi, a_r, a_i, br, bi, u):
-    """One step of the recurrence, ``x <- a x + Bbar u`` (``u`` broadcasts over the states)."""
-    return a_r * xr - a_i * xi + br * u, a_r * xi + a_i * xr + bi * u
+def _output_weights(br, bi, cr, ci):
+    """``C Bbar``, the output weights of the scaled state ``z = x / Bbar``."""
+    return cr * br - ci * bi, cr * bi + ci * br
+
+
+@triton.jit
+def _advance(zr, zi, a_r, a_i, u):
+    """One step of the recurrence, ``z <- a z + u`` (``u`` broadcasts over the states)."""
+    return a_r * zr - a_i * zi + u, a_r * zi + a_i * zr
 
 
 @triton.jit
@@ -118,15 +128,23 @@ def _load_checkpoint(ckpt_ptr, base, n_states, mask):
 
 
 @triton.jit
-def _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads):
-    """Store the six per-row gradient planes ``(6, n_rows, n_states)``.
+def _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads, br, bi, cr, ci):
+    """Store the six per-row gradient planes ``(6, n_rows, n_states)`` of (Abar re, Abar im,
+    Bbar re, Bbar im, C re, C im).
 
-    ``grads`` is the tuple (Abar re, Abar im, Bbar re, Bbar im, C re, C im).
+    ``grads`` holds the gradients of (Abar re, Abar im, Bbar re, Bbar im, W re, W im) with
+    ``Bbar`` only through the multiplier and ``W = C Bbar`` the output weights; the chain
+    rule through ``W`` adds ``G_W conj(C)`` to ``Bbar``'s and gives ``C`` ``G_W conj(Bbar)``.
     """
+    g_ar, g_ai, g_br, g_bi, g_wr, g_wi = grads
     out = rows[:, None] * n_states + states[None, :]
     plane = n_rows * n_states
-    for p in tl.static_range(6):
-        tl.store(grad_ptr + p * plane + out, grads[p], mask=mask)
+    tl.store(grad_ptr + out, g_ar, mask=mask)
+    tl.store(grad_ptr + plane + out, g_ai, mask=mask)
+    tl.store(grad_ptr + 2 * plane + out, g_br + g_wr * cr + g_wi * ci, mask=mask)
+    tl.store(grad_ptr + 3 * plane + out, g_bi + g_wi * cr - g_wr * ci, mask=mask)
+    tl.store(grad_ptr + 4 * plane + out, g_wr * br + g_wi * bi, mask=mask)
+    tl.store(grad_ptr + 5 * plane + out, g_wi * br - g_wr * bi, mask=mask)
 
 
 # ----------------------------------------------------------------------------------------
@@ -173,6 +191,7 @@ def stepwise_fwd_kernel(
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
+    wr, wi = _output_weights(br, bi, cr, ci)
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
     zero = tl.zeros((BR,), dtype=tl.int32)
@@ -190,8 +209,8 @@ def stepwise_fwd_kernel(
             u_next = tl.load(u_ptr + rows * length + k + 1, mask=ahead, other=0.0)
             v_next = _liquid_input(v_ptr + rows * length + k + 1, u_next, ahead, FUSED)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
-            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
-            y = 2.0 * tl.sum(cr * xr - ci * xi, axis=1) + skip * u
+            xr, xi = _advance(xr, xi, a_r, a_i, u[:, None])
+            y = 2.0 * tl.sum(wr * xr - wi * xi, axis=1) + skip * u
             tl.store(y_ptr + rows * length + k, y, mask=ok)
             u, v = u_next, v_next
         c += 1
@@ -211,8 +230,9 @@ def stepwise_bwd_kernel(
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
+    wr, wi = _output_weights(br, bi, cr, ci)
     zero = tl.zeros((BR, BN), dtype=tl.float32)
-    g_ar, g_ai, g_br, g_bi, g_cr, g_ci = zero, zero, zero, zero, zero, zero
+    g_ar, g_ai, g_br, g_bi, g_wr, g_wi = zero, zero, zero, zero, zero, zero
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
     skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)
     d_skip = tl.zeros((BR,), dtype=tl.float32)
@@ -230,7 +250,7 @@ def stepwise_bwd_kernel(
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
             v = _liquid_input(v_ptr + rows * length + k, u, ok, FUSED)
             a_r, a_i, _ = _capped_multiplier(ar, ai, br, bi, v)
-            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, u[:, None])
+            xr, xi = _advance(xr, xi, a_r, a_i, u[:, None])
             slot = scratch + (j + 1) * 2 * BR * BN
             tl.store(slot, xr)
             tl.store(slot + BR * BN, xi)
@@ -248,18 +268,16 @@ def stepwise_bwd_kernel(
             u = tl.load(u_ptr + rows * length + k, mask=ok, other=0.0)
             v = _liquid_input(v_ptr + rows * length + k, u, ok, FUSED)
             dy = tl.load(dy_ptr + rows * length + k, mask=ok, other=0.0)
-            # total adjoint of x_k (zero past the end of the sequence)
-            gr = tl.where(live, 2.0 * dy[:, None] * cr + carry_r, 0.0)
-            gi = tl.where(live, -2.0 * dy[:, None] * ci + carry_i, 0.0)
-            g_cr += 2.0 * dy[:, None] * xr
-            g_ci += -2.0 * dy[:, None] * xi
-            # x_k = a_k x_{k-1} + Bbar u_k
+            # total adjoint of z_k (zero past the end of the sequence)
+            gr = tl.where(live, 2.0 * dy[:, None] * wr + carry_r, 0.0)
+            gi = tl.where(live, -2.0 * dy[:, None] * wi + carry_i, 0.0)
+            g_wr += 2.0 * dy[:, None] * xr
+            g_wi += -2.0 * dy[:, None] * xi
+            # z_k = a_k z_{k-1} + u_k
             a_r, a_i, inv = _capped_multiplier(ar, ai, br, bi, v)
-            ga_r = gr * pr + gi * pi  # G conj(x_{k-1})
+            ga_r = gr * pr + gi * pi  # G conj(z_{k-1})
             ga_i = gi * pr - gr * pi
-            du = tl.sum(br * gr + bi * gi, axis=1)
-            g_br += gr * u[:, None]
-            g_bi += gi * u[:, None]
+            du = tl.sum(gr, axis=1)
             # a = p / max(1, |p|): G_p = (G_a - a Re(conj(a) G_a)) / |p| where capped
             capped = inv < 1.0
             s = a_r * ga_r + a_i * ga_i
@@ -281,8 +299,9 @@ def stepwise_bwd_kernel(
         tl.debug_barrier()
         c -= 1
     _store_param_grads(
-        grad_ptr, rows, states, mask, n_rows, n_states, (g_ar, g_ai, g_br, g_bi, g_cr, g_ci)
-    )
+        grad_ptr, rows, states, mask, n_rows, n_states, (g_ar, g_ai, g_br, g_bi, g_wr, g_wi),
+        br, bi, cr, ci,
+    )  # fmt: skip
     if FUSED:
         tl.store(dskip_ptr + rows, d_skip, mask=row_ok)
 
@@ -345,31 +364,31 @@ def _stack_steps(values, BR: tl.constexpr, T: tl.constexpr, LOG2T: tl.constexpr)
 
 
 @triton.jit
-def _adjoint_step(
-    grads, carry_r, carry_i, dy2, u, v, xr, xi, pr, pi, a_r, a_i, inv, br, bi, cr, ci
-):
+def _adjoint_step(grads, carry_r, carry_i, dy2, v, xr, xi, pr, pi, a_r, a_i, inv, br, bi, wr, wi):
     """One reverse step of the adjoint recurrence.
 
-    ``x_k = a_k x_{k-1} + Bbar u_k`` with ``a_k = cap(p_k)``, ``p_k = Abar + Bbar v_k``.
+    ``z_k = a_k z_{k-1} + u_k`` with ``a_k = cap(p_k)``, ``p_k = Abar + Bbar v_k``, and
+    ``y_k = 2 Re sum W z_k`` with ``W = C Bbar``.
     Past the end of a sequence the masked loads give ``dy = 0`` and the incoming carry is
     zero, so every adjoint there is zero without masking.
 
     Parameters
     ----------
     grads : tuple
-        Running gradients of (Abar re, Abar im, Bbar re, Bbar im, C re, C im), ``[BR, BN]``.
+        Running gradients of (Abar re, Abar im, Bbar re, Bbar im, W re, W im), ``[BR, BN]``
+        (``Bbar`` through the multiplier only, see :func:`_store_param_grads`).
     carry_r, carry_i : tensors
         ``conj(a_{k+1}) G_{k+1}``, the adjoint flowing back from step ``k + 1``.
     dy2 : tensor
         ``2 dy_k``, ``[BR, 1]``.
-    u, v : tensors
-        Inputs of step ``k``, ``[BR, 1]``.
+    v : tensor
+        Liquid input of step ``k``, ``[BR, 1]``.
     xr, xi, pr, pi : tensors
-        ``x_k`` and ``x_{k-1}``.
+        ``z_k`` and ``z_{k-1}``.
     a_r, a_i, inv : tensors
         The capped multiplier of step ``k`` and its scale (see :func:`_multiplier`).
-    br, bi, cr, ci : tensors
-        ``Bbar`` and ``C``.
+    br, bi, wr, wi : tensors
+        ``Bbar`` and ``W``.
 
     Returns
     -------
@@ -380,21 +399,21 @@ def _adjoint_step(
     grads : tuple
         ``grads`` plus this step's contributions (each a fused multiply-add chain).
     """
-    gr = dy2 * cr + carry_r  # G_k, the total adjoint of x_k
-    gi = carry_i - dy2 * ci
-    ga_r = gr * pr + gi * pi  # adjoint of a_k: G conj(x_{k-1})
+    gr = dy2 * wr + carry_r  # G_k, the total adjoint of z_k
+    gi = carry_i - dy2 * wi
+    ga_r = gr * pr + gi * pi  # adjoint of a_k: G conj(z_{k-1})
     ga_i = gi * pr - gr * pi
     # a = p / max(1, |p|): G_p = (G_a - a Re(conj(a) G_a)) / |p| where capped, else G_a
     s = tl.where(inv < 1.0, a_r * ga_r + a_i * ga_i, 0.0)
     gp_r = (ga_r - a_r * s) * inv
     gp_i = (ga_i - a_i * s) * inv
-    du = tl.sum(br * gr + bi * gi, axis=1)
+    du = tl.sum(gr, axis=1)
     dv = tl.sum(br * gp_r + bi * gp_i, axis=1)
     grads = (
         grads[0] + gp_r,
         grads[1] + gp_i,
-        grads[2] + gr * u + gp_r * v,
-        grads[3] + gi * u + gp_i * v,
+        grads[2] + gp_r * v,
+        grads[3] + gp_i * v,
         grads[4] + dy2 * xr,
         grads[5] - dy2 * xi,
     )
@@ -415,6 +434,7 @@ def blocked_fwd_kernel(
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
+    wr, wi = _output_weights(br, bi, cr, ci)
     xr = tl.zeros((BR, BN), dtype=tl.float32)
     xi = tl.zeros((BR, BN), dtype=tl.float32)
     skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)[:, None]
@@ -434,8 +454,8 @@ def blocked_fwd_kernel(
         ys = ()
         for j in tl.static_range(CHUNK):
             a_r, a_i, _ = _multiplier(ar, ai, br, bi, vs[j][:, None])
-            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
-            ys = ys + (2.0 * tl.sum(cr * xr - ci * xi, axis=1),)
+            xr, xi = _advance(xr, xi, a_r, a_i, us[j][:, None])
+            ys = ys + (2.0 * tl.sum(wr * xr - wi * xi, axis=1),)
         y_tile = _stack_steps(ys, BR, CHUNK, LOG2T) + skip * u_tile
         tl.store(y_ptr + t_off, y_tile, mask=t_mask)
         u_tile, v_tile = u_next, v_next
@@ -458,8 +478,9 @@ def blocked_bwd_kernel(
     ar, ai, br, bi, cr, ci = _load_params(
         ar_ptr, ai_ptr, br_ptr, bi_ptr, cr_ptr, ci_ptr, param_off, mask
     )
+    wr, wi = _output_weights(br, bi, cr, ci)
     zero = tl.zeros((BR, BN), dtype=tl.float32)
-    grads = (zero, zero, zero, zero, zero, zero)
+    grads = (zero, zero, zero, zero, zero, zero)  # see _adjoint_step
     carry_r, carry_i = zero, zero  # conj(a_{k+1}) G_{k+1}
     skip = _row_skip(skip_ptr, rows, row_ok, n_channels, FUSED)[:, None]
     d_skip = tl.zeros((BR,), dtype=tl.float32)
@@ -485,7 +506,7 @@ def blocked_bwd_kernel(
         multipliers = ()
         for j in tl.static_range(CHUNK):
             a_r, a_i, inv = _multiplier(ar, ai, br, bi, vs[j][:, None])
-            xr, xi = _advance(xr, xi, a_r, a_i, br, bi, us[j][:, None])
+            xr, xi = _advance(xr, xi, a_r, a_i, us[j][:, None])
             states_r = states_r + (xr,)
             states_i = states_i + (xi,)
             multipliers = multipliers + ((a_r, a_i, inv),)
@@ -494,9 +515,9 @@ def blocked_bwd_kernel(
         for j in tl.static_range(CHUNK - 1, -1, -1):  # adjoint, backwards through the chunk
             a_r, a_i, inv = multipliers[j]
             du, dv, carry_r, carry_i, grads = _adjoint_step(
-                grads, carry_r, carry_i, 2.0 * dys[j][:, None], us[j][:, None], vs[j][:, None],
+                grads, carry_r, carry_i, 2.0 * dys[j][:, None], vs[j][:, None],
                 states_r[j + 1], states_i[j + 1], states_r[j], states_i[j],
-                a_r, a_i, inv, br, bi, cr, ci,
+                a_r, a_i, inv, br, bi, wr, wi,
             )  # fmt: skip
             dus = (du,) + dus
             dvs = (dv,) + dvs
@@ -510,7 +531,7 @@ def blocked_bwd_kernel(
         tl.store(du_ptr + t_off, du_tile, mask=t_mask)
         u_tile, v_tile, dy_tile = u_next, v_next, dy_next
         c -= 1
-    _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads)
+    _store_param_grads(grad_ptr, rows, states, mask, n_rows, n_states, grads, br, bi, cr, ci)
     if FUSED:
         tl.store(dskip_ptr + rows, d_skip, mask=row_ok)
 

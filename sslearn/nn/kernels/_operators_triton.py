@@ -364,13 +364,19 @@ def zoh_scan_params_fwd_kernel(
 
 
 @triton.jit
+def _column_sum(ptrs, mask):
+    """Sum over the rows of a loaded ``[BB, NP]`` tile (zeros where masked)."""
+    return tl.sum(tl.load(ptrs, mask=mask, other=0.0), axis=0)
+
+
+@triton.jit
 def zoh_scan_params_bwd_kernel(
     log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, grads_ptr,
     d_log_dt_ptr, d_log_a_real_ptr, d_a_imag_ptr, d_b_ptr, d_c_ptr, batch, channels, N2,
-    NP: tl.constexpr,
+    NP: tl.constexpr, BB: tl.constexpr,
 ):  # fmt: skip
     """Backward of :func:`zoh_scan_params_fwd_kernel` from the scan's per-row parameter
-    gradients ``grads`` (6, B H, N2), summed over the batch here."""
+    gradients ``grads`` (6, B H, N2), summed over the batch here, ``BB`` rows per load."""
     h = tl.program_id(0)
     (nn, ok, dt, decay, ar, ai, zr, zi, cos, sin, er, ei, fr, fi, bbr, bbi, br, bi, cr,
      ci) = _zoh(log_dt_ptr, log_a_real_ptr, a_imag_ptr, b_ptr, c_ptr, h, N2, NP)  # fmt: skip
@@ -381,16 +387,18 @@ def zoh_scan_params_bwd_kernel(
     gbi = tl.zeros_like(zr)
     gcr = tl.zeros_like(zr)
     gci = tl.zeros_like(zr)
-    b = 0
-    while b < batch:
-        row = grads_ptr + (b * channels + h) * N2 + nn
-        g_ar += tl.load(row, mask=ok, other=0.0)
-        g_ai += tl.load(row + plane, mask=ok, other=0.0)
-        gbr += tl.load(row + 2 * plane, mask=ok, other=0.0)
-        gbi += tl.load(row + 3 * plane, mask=ok, other=0.0)
-        gcr += tl.load(row + 4 * plane, mask=ok, other=0.0)
-        gci += tl.load(row + 5 * plane, mask=ok, other=0.0)
-        b += 1
+    b0 = 0
+    while b0 < batch:  # [BB, NP] tiles of the six planes: BB rows in flight per load
+        rows = b0 + tl.arange(0, BB)
+        tile = grads_ptr + (rows[:, None] * channels + h) * N2 + nn[None, :]
+        live = (rows < batch)[:, None] & ok[None, :]
+        g_ar += _column_sum(tile, live)
+        g_ai += _column_sum(tile + plane, live)
+        gbr += _column_sum(tile + 2 * plane, live)
+        gbi += _column_sum(tile + 3 * plane, live)
+        gcr += _column_sum(tile + 4 * plane, live)
+        gci += _column_sum(tile + 5 * plane, live)
+        b0 += BB
     # Abar = exp(z): G_z = conj(exp(z)) G_Abar
     magnitude = tl.exp(zr)
     xr = magnitude * cos

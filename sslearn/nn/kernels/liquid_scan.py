@@ -146,9 +146,11 @@ class _ZOHLiquidScanTriton(torch.autograd.Function):
         du, _, grads, d_skip = _scan_backward(ctx, dy, u, u, ckpt, params, skip)
         raw_grads = [torch.empty_like(x) for x in raw]
         batch, channels = u.shape[:2]
+        rows_per_load = min(32, 1 << (batch - 1).bit_length())
         ops.zoh_scan_params_bwd_kernel[(channels,)](
-            *raw, grads, *raw_grads, batch, channels, raw[2].shape[1], NP=ctx.n_padded
-        )
+            *raw, grads, *raw_grads, batch, channels, raw[2].shape[1], NP=ctx.n_padded,
+            BB=rows_per_load,
+        )  # fmt: skip
         return du, d_skip.view(batch, channels).sum(0), *raw_grads
 
 

@@ -144,19 +144,20 @@ def test_scan_config_parsing(monkeypatch):
         kern.scan_config(100, 32)
 
 
-@pytest.mark.parametrize("n_states", [4, 32])
-def test_zoh_scan_matches_discretised_twin(triton_device, n_states):
+@pytest.mark.parametrize(("n_states", "batch"), [(4, 3), (32, 3), (4, 37)])
+def test_zoh_scan_matches_discretised_twin(triton_device, n_states, batch):
     """:func:`zoh_liquid_scan` (discretisation in two small kernels, ``tanh`` and the skip
     inside the scan) against the core's own float64 discretisation, the twin with
     ``v = tanh(u)`` and the skip added: y and the gradients of u, the skip and every core
-    parameter (a decay below the clamp included)."""
+    parameter (a decay below the clamp included). A batch of 37 takes two tiles of the
+    parameter-gradient batch sum, the second one partly masked."""
     from sslearn.nn.cores.diagonal import DiagonalSSM
     from sslearn.nn.kernels.liquid_scan import zoh_liquid_scan
 
-    gen = torch.Generator().manual_seed(n_states)
-    u = torch.randn(3, 2, 29, generator=gen, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(n_states + batch)
+    u = torch.randn(batch, 2, 29, generator=gen, dtype=torch.float64)
     skip = torch.randn(2, generator=gen, dtype=torch.float64)
-    dy = torch.randn(3, 2, 29, generator=gen, dtype=torch.float64)
+    dy = torch.randn(batch, 2, 29, generator=gen, dtype=torch.float64)
     results = []
     for dtype in (torch.float64, torch.float32):
         torch.manual_seed(0)
