@@ -183,14 +183,20 @@ def _signal_offsets(
 
 
 @triton.jit
+def _lagged_factors(raw, s_ptr, s_off, c, T: tl.constexpr, tau, ok, length):
+    """``u[t-1]`` and ``tanh(u[t])`` over the stacked tile ``raw`` of ``u`` (``LAG``)."""
+    return _load_chunk(s_ptr, s_off - 1, c, T, tau - 1, ok, length), _tanh(raw)
+
+
+@triton.jit
 def _stacked_tile(raw, s_ptr, s_off, c, T: tl.constexpr, tau, ok, length, NQ: tl.constexpr,
                   QT: tl.constexpr, LAG: tl.constexpr):  # fmt: skip
     """The chunk's stacked signals from the loaded tile ``raw``: itself, or with ``LAG`` the
     lagged product ``u[t-1] tanh(u[t])`` in place of the second signal."""
     if LAG:
         q, _, _ = _stacked_index(NQ, T, QT)
-        before = _load_chunk(s_ptr, s_off - 1, c, T, tau - 1, ok, length)
-        return tl.where((q == 1)[None, :], before * _tanh(raw), raw)
+        before, v = _lagged_factors(raw, s_ptr, s_off, c, T, tau, ok, length)
+        return tl.where((q == 1)[None, :], before * v, raw)
     return raw
 
 
@@ -388,14 +394,46 @@ def _load_state(x_ptr, x_rows, c, ok, N2: tl.constexpr):
 
 
 @triton.jit
+def _fold_lagged_grad(ds, before, v, carry, du_ptr, rows_off, c, row_ok, length,
+                      T: tl.constexpr, QT: tl.constexpr, R: tl.constexpr):  # fmt: skip
+    """Store the chunk's ``du`` from the stacked gradients ``ds = [ds_u, ds_p]`` of ``u`` and
+    of the lagged product ``p[t] = u[t-1] v[t]``, ``v = tanh(u)``; return the next carry.
+
+    ``du[t] = ds_u[t] + ds_p[t] u[t-1] (1 - v[t]^2) + r[t+1]`` with ``r = ds_p v``. The
+    shift of ``r`` goes through the chunk's own ``du`` tile in memory (stored, re-read one
+    step later, then overwritten; the barriers order the threads); ``r`` of the chunk's
+    last step comes from ``carry``, the ``r`` of the first step of the chunk after it (zero
+    at the end of a series or of a segment, see :func:`chunked_conv_bwd_kernel`).
+    """
+    second = (tl.arange(0, QT) // T == 1)[None, :]
+    local = tl.sum(tl.reshape(tl.where(second, ds * before * (1.0 - v * v), ds), (R, 2, T)),
+                   axis=1)  # fmt: skip
+    r = tl.sum(tl.reshape(tl.where(second, ds * v, 0.0), (R, 2, T)), axis=1)
+    tt = tl.arange(0, T)
+    t = c * T + tt
+    io = row_ok[:, None] & (t < length)[None, :]
+    ptrs = du_ptr + rows_off[:, None] + t[None, :]
+    tl.store(ptrs, r, mask=io)
+    tl.debug_barrier()
+    shifted = tl.load(ptrs + 1, mask=io & ((tt < T - 1) & (t + 1 < length))[None, :], other=0.0)
+    first = tl.load(du_ptr + rows_off + c * T, mask=row_ok, other=0.0)  # c T < length
+    tl.debug_barrier()
+    shifted = tl.where((tt == T - 1)[None, :], carry[:, None], shifted)
+    tl.store(ptrs, local + shifted, mask=io)
+    return first
+
+
+@triton.jit
 def chunked_conv_bwd_kernel(
-    s_ptr, dy_ptr, x_ptr, f_ptr, ds_ptr, dtaps_ptr, dp_ptr, dq_ptr, g_ptr, dg_ptr,
+    s_ptr, dy_ptr, x_ptr, f_ptr, ds_ptr, rf_ptr, dtaps_ptr, dp_ptr, dq_ptr, g_ptr, dg_ptr,
     skip_ptr, taps_ptr, p_ptr, q_ptr,
     batch, channels, length, n_chunks, seg_chunks, n_seg,
     NQ: tl.constexpr, QT: tl.constexpr, T: tl.constexpr, N2: tl.constexpr, R: tl.constexpr,
     PREC: tl.constexpr, PB: tl.constexpr, LAG: tl.constexpr,
 ):  # fmt: skip
-    """With ``LAG``, ``ds`` receives the gradients of both stacked signals (B, 2, H, L)."""
+    """With ``LAG``, ``ds`` receives the gradient of ``u`` (B, 1, H, L) through both stacked
+    signals (:func:`_fold_lagged_grad`) and ``rf`` (B, H, n_seg) each segment's ``r`` at its
+    first step, which the caller adds to the step before (the end of the segment before)."""
     h = tl.program_id(0)
     rows = tl.program_id(1) * R + tl.arange(0, R)
     row_ok = rows < batch
@@ -424,6 +462,8 @@ def chunked_conv_bwd_kernel(
     dlr = tl.zeros((N2,), dtype=tl.float32)
     dli = tl.zeros((N2,), dtype=tl.float32)
     dg = tl.zeros((R, T), dtype=tl.float32)
+    carry = tl.zeros((R,), dtype=tl.float32)  # LAG: r at the first step of the chunk after
+    lag_column = (tl.arange(0, QT) // T == 1)[None, :]  # LAG: the product's columns
     y_rows = (rows * channels + h) * length
     x_rows = (rows * channels + h) * n_chunks * 2 * N2
     c = c1 - 1
@@ -434,7 +474,9 @@ def chunked_conv_bwd_kernel(
         dy_next = _load_rows(dy_ptr, y_rows, (c - 1) * T + tt, row_ok, length)
         xr_next, xi_next = _load_state(x_ptr, x_rows, c - 2, row_ok, N2)
         s_next = _load_chunk(s_ptr, s_off, c - 1, T, tau, s_ok, length)
-        s = _stacked_tile(s, s_ptr, s_off, c, T, tau, s_ok, length, NQ, QT, LAG)
+        if LAG:
+            before, v = _lagged_factors(s, s_ptr, s_off, c, T, tau, s_ok, length)
+            s = tl.where(lag_column, before * v, s)  # as _stacked_tile
         t = c * T + tt
         ds = tl.dot(dy, m_t, input_precision=PREC)
         ds = tl.dot(gr, pr_t, ds, input_precision=PREC)
@@ -448,7 +490,11 @@ def chunked_conv_bwd_kernel(
                                      row_ok[:, None], length)  # fmt: skip
             ds += gain * (dy * before * (1.0 - v * v) + dy_after * _tanh(after))
             dg += dy * before * v
-        tl.store(ds_ptr + ds_off + c * T, ds, mask=s_ok & (c * T + tau < length)[None, :])
+        if LAG:
+            carry = _fold_lagged_grad(ds, before, v, carry, ds_ptr, y_rows, c, row_ok, length,
+                                      T, QT, R)  # fmt: skip
+        else:
+            tl.store(ds_ptr + ds_off + c * T, ds, mask=s_ok & (c * T + tau < length)[None, :])
         s_t = tl.trans(s)
         dm = tl.dot(s_t, dy, dm, input_precision=PREC)
         dpr = tl.dot(s_t, gr, dpr, input_precision=PREC)
@@ -472,30 +518,5 @@ def chunked_conv_bwd_kernel(
     tl.store(dq_ptr + q_off + 1, -dqi + tl.where(last, 0.5 * dli[:, None], 0.0))
     if PB:
         tl.store(dg_ptr + part * channels + h, tl.sum(tl.sum(dg, axis=1), axis=0))
-
-
-@triton.jit
-def lagged_grad_kernel(u_ptr, ds_ptr, du_ptr, channels, length, BLOCK: tl.constexpr):
-    """``du = ds_0 + d/du`` of the lagged product's share ``ds_1 . u[t-1] tanh(u[t])``.
-
-    ``du[t] = ds_0[t] + ds_1[t] u[t-1] (1 - v[t]^2) + ds_1[t+1] v[t+1]`` with ``v = tanh(u)``;
-    ``u``, ``du``: (B, H, L); ``ds``: (B, 2, H, L). Grid: (B H, blocks of time).
-    """
-    row = tl.program_id(0)
-    t = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
-    b = row // channels
-    h = row % channels
-    base = row * length
-    first = (b * 2 * channels + h) * length
-    second = first + channels * length
-    inside = t < length
-    after_ok = t + 1 < length
-    u = tl.load(u_ptr + base + t, mask=inside, other=0.0)
-    before = tl.load(u_ptr + base + t - 1, mask=inside & (t >= 1), other=0.0)
-    after = tl.load(u_ptr + base + t + 1, mask=after_ok, other=0.0)
-    ds0 = tl.load(ds_ptr + first + t, mask=inside, other=0.0)
-    ds1 = tl.load(ds_ptr + second + t, mask=inside, other=0.0)
-    ds1_after = tl.load(ds_ptr + second + t + 1, mask=after_ok, other=0.0)
-    v = _tanh(u)
-    du = ds0 + ds1 * before * (1.0 - v * v) + ds1_after * _tanh(after)
-    tl.store(du_ptr + base + t, du, mask=inside)
+    if LAG:
+        tl.store(rf_ptr + (rows * channels + h) * n_seg + seg, carry, mask=row_ok)

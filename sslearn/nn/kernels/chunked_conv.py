@@ -143,22 +143,22 @@ class _ChunkedConvTriton(torch.autograd.Function):
             )  # fmt: skip
         pb = gain is not None
         parts = n_blocks * n_seg
-        d_signals = signals.new_empty(batch, n_signals, channels, length)
+        # with lagged, one gradient (of u) through both stacked signals
+        d_signals = signals.new_empty(batch, 1 if ctx.lagged else n_signals, channels, length)
+        first_r = signals.new_empty(batch, channels, n_seg) if ctx.lagged else d_signals
         d_taps = signals.new_empty(parts, *taps.shape)
         d_P = signals.new_empty(parts, *P.shape)
         d_Q = signals.new_empty(parts, *Q.shape)
         d_gain = signals.new_empty(parts, channels)
         kern.chunked_conv_bwd_kernel[(channels, n_blocks, n_seg)](
-            signals, dy, states, entering, d_signals, d_taps, d_P, d_Q,
+            signals, dy, states, entering, d_signals, first_r, d_taps, d_P, d_Q,
             gain if pb else skip, d_gain, skip, taps, P, Q,
             *common, **sizes, PB=pb, LAG=ctx.lagged, **config,
         )  # fmt: skip
-        if ctx.lagged:
-            d_stacked, d_signals = d_signals, torch.empty_like(signals)
-            block = 1024
-            kern.lagged_grad_kernel[(batch * channels, -(-length // block))](
-                signals, d_stacked, d_signals, channels, length, BLOCK=block
-            )
+        if ctx.lagged and n_seg > 1:  # the lagged product's share across segment ends
+            span = common[4] * chunk  # steps per segment
+            ends = d_signals[..., span - 1 : (n_seg - 1) * span : span]
+            ends += first_r[:, None, :, 1:]
         d_taps = d_taps.sum(0)
         d_skip = d_taps[:, 0, 0]  # D sits on tap 0 of the first signal's kernel
         d_gain = d_gain.sum(0) if pb else None
