@@ -48,6 +48,29 @@ def test_kernel_matches_naive_vandermonde(length, power):
     np.testing.assert_allclose(got, naive, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("outputs", [(0,), (1,), (2,), (0, 2), (0, 1, 2)])
+def test_zero_order_hold_gradients(outputs):
+    """The fused discretisation's hand-written backward, for any subset of its outputs
+    (None gradients for the rest), the clamp of ``exp(log_A_real)`` at 1e-4 included."""
+    from sslearn.nn.cores.diagonal import _ZeroOrderHold
+
+    core = make_core("lin")
+    with torch.no_grad():
+        core.log_A_real[0, 0] = math.log(1e-5)  # below the clamp: no gradient there
+    params = tuple(
+        p.detach().clone().requires_grad_()
+        for p in (core.log_dt, core.log_A_real, core.A_imag, core.B)
+    )
+
+    def picked(*values):
+        result = _ZeroOrderHold.apply(*values)
+        return tuple(result[i] for i in outputs)
+
+    assert torch.autograd.gradcheck(picked, params)
+    picked(*params)[0].abs().sum().backward()
+    assert params[1].grad[0, 0] == 0
+
+
 def test_vandermonde_kernel_gradcheck():
     gen = torch.Generator().manual_seed(1)
     w = torch.randn(2, 3, dtype=torch.complex128, generator=gen, requires_grad=True)

@@ -98,20 +98,17 @@ class SSMCore(nn.Module):
         ``u = signals[:, 0]`` is added. With ``lagged``, ``signals`` holds ``u`` alone
         (Q = 1) and the second signal is the degree-2 lagged product ``u[t-1] tanh(u[t])``
         (the KB term; a core may form it without storing it). The default builds the
-        kernels and convolves them by FFT, with the skip folded into tap 0 of the first
-        kernel (no extra pass over the data); off CUDA the product term is added inside the
-        same op (:func:`~sslearn.nn.kernels.fftconv.causal_fft_conv`).
+        kernels and convolves them by FFT, with the skip added to the first kernel's
+        spectrum (no extra pass over the data); off CUDA the product term is added inside
+        the same op (:func:`~sslearn.nn.kernels.fftconv.causal_fft_conv`).
         """
         if lagged:
             signals = torch.cat([signals, lagged_product(signals)], dim=1)
         gain = self.liquid_gain(2) if product else None
         kernels = self.kernels(signals.shape[-1], powers)  # (Q, channels, L)
-        first_taps = torch.zeros_like(kernels[:, :, 0])
-        first_taps[0] = skip
-        kernels = torch.cat([kernels[..., :1] + first_taps[..., None], kernels[..., 1:]], -1)
         if not signals.is_cuda:
-            return causal_fft_conv(signals, kernels, gain)
-        y = causal_fft_conv(signals, kernels)
+            return causal_fft_conv(signals, kernels, gain, skip=skip)
+        y = causal_fft_conv(signals, kernels, skip=skip)
         return y if gain is None else y + product_term(signals[:, 0], gain)
 
     def discretize(self) -> dict[str, torch.Tensor]:

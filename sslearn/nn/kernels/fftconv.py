@@ -1,18 +1,25 @@
 """Causal FFT convolution of several signals with several kernels, one inverse FFT.
 
-``y = sum_q K_q * s_q`` (causal, zero-padded to ``n >= 2L - 1``) as one autograd op with a
-hand-written backward. What it keeps for the backward pass depends on the device:
+``y = sum_q K_q * s_q (+ skip * s_0)`` (causal, zero-padded to ``n >= 2L - 1``) as one
+autograd op with a hand-written backward. It saves only the signals and the kernels'
+spectra for the backward pass, which recomputes the signals' spectra: no
+``(B, Q, H, n/2+1)`` complex tensor outlives the forward pass. Off CUDA:
 
-- CUDA: only the signals and the kernels' spectra; the signals' spectra are recomputed in
-  backward, so no ``(B, Q, H, n/2+1)`` complex tensor outlives the forward pass;
-- CPU: the signals' spectra themselves (memory is not the constraint there, and a real FFT
-  of the whole batch is the largest single cost of the backward pass). The FFT length is
-  also picked for the CPU FFT library (:func:`fft_length`), and the liquid PB product term
-  can be added in the same op (:func:`causal_fft_conv`'s ``product_gain``), in place on the
-  convolution's own output and gradient buffers. The zero-padded FFT inputs and the
-  spectral products live in per-thread buffers that are reused from call to call
-  (:func:`workspace`): fresh multi-megabyte temporaries cost a page fault per 4 KiB each
-  time the C allocator has given their memory back to the system.
+- the FFT length is picked for the CPU FFT library (:func:`fft_length`), and the liquid PB
+  product term can be added in the same op (:func:`causal_fft_conv`'s ``product_gain``), in
+  place on the convolution's own output and gradient buffers;
+- the batch goes through the FFTs in blocks of rows whose spectra take about
+  ``_FFT_BLOCK_BYTES`` (:func:`fft_block_rows`), one block's temporaries alive at a time.
+  ATen allocates every FFT output afresh, and glibc gives the memory at the top of its
+  heap back to the system once more than its trim threshold is free there (twice its
+  dynamic mmap threshold: about 4 MiB after importing torch), to fault it in again page by
+  page on the next call. With whole-batch spectra (2 MiB each, several alive at once) a
+  training step of a (16, 64, 256) layer took some 900 minor page faults, a third of its
+  time on the 2-core CI machine; with blocks of 0.5 MiB it takes 30 to 100
+  (``benchmarks/bench_cpu.py``). For the same reason the signals' spectra and ``tanh(u)``
+  are recomputed in the backward pass rather than kept alive from the forward pass;
+- the zero-padded FFT inputs, the spectral products and the product term's scratch live
+  in per-thread buffers that are reused from call to call (:func:`workspace`).
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import torch
 _WORKSPACE_BYTES = 1 << 26
 _workspace = threading.local()
 
-# Largest temporary of the blocked reductions (bytes): small enough to stay in L2.
-_BLOCK_BYTES = 1 << 19
+# Size of the spectra of one FFT call of the CPU path (bytes), see the module docstring.
+# Blocks of 1 MiB save a few small ops (about 5% of a (16, 64, 256) training step) but
+# fault five times as often; blocks of 256 KiB cost 10% to 40% more.
+_FFT_BLOCK_BYTES = 1 << 19
 
 # Relative cost per sample of a real FFT of length 2^a, 3 * 2^a and 5 * 2^a, measured with
 # MKL (torch's CPU FFT) on the 2-core AVX-512 CI machine over lengths 100..4096; lengths
@@ -103,171 +112,251 @@ def clear_workspace() -> None:
     _workspace.__dict__.pop("buffers", None)
 
 
-def padded_rfft(x: torch.Tensor, n: int, name: str) -> torch.Tensor:
-    """``torch.fft.rfft(x, n=n)`` for ``n >= x.shape[-1]``; off CUDA through a reused buffer.
+def fft_block_rows(batch: int, row_bytes: int) -> int:
+    """Batch rows per FFT call of the CPU path: blocks of about ``_FFT_BLOCK_BYTES``.
 
-    The zero-padded copy of ``x`` is written into the :func:`workspace` buffer ``name``
-    instead of a fresh tensor.
+    Parameters
+    ----------
+    batch : int
+        Number of batch rows B.
+    row_bytes : int
+        Size of the spectra of one batch row.
+
+    Returns
+    -------
+    int
+        Rows per block; the blocks are of equal size but the last.
     """
-    if x.is_cuda:
-        return torch.fft.rfft(x, n=n)
-    length = x.shape[-1]
-    buffer = workspace(name, (*x.shape[:-1], n), x)
-    buffer[..., :length].copy_(x)
-    buffer[..., length:].zero_()
-    return torch.fft.rfft(buffer)
+    n_blocks = min(batch, max(1, round(batch * row_bytes / _FFT_BLOCK_BYTES)))
+    return -(-batch // n_blocks)
 
 
-def mix_spectra(
-    signal_f: torch.Tensor, kernel_f: torch.Tensor, in_place: bool = False
+def padded_workspace(
+    name: str, shape: tuple[int, ...], like: torch.Tensor, length: int
 ) -> torch.Tensor:
-    """``sum_q signal_f[:, q] * kernel_f[q]`` without a ``(B, Q, H, F)`` temporary.
+    """The :func:`workspace` buffer ``name`` with ``[..., length:]`` zeroed: the padding of
+    FFT inputs whose first ``length`` steps the caller writes, block after block."""
+    buffer = workspace(name, shape, like)
+    buffer[..., length:].zero_()
+    return buffer
+
+
+def padded_rfft(padded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``rfft`` of ``x`` zero-padded to ``padded``'s length, through ``padded``'s leading
+    rows (a :func:`padded_workspace` buffer)."""
+    rows = padded[: x.shape[0]]
+    rows[..., : x.shape[-1]].copy_(x)
+    return torch.fft.rfft(rows)
+
+
+def mix_spectra_(signal_f: torch.Tensor, kernel_f: torch.Tensor) -> torch.Tensor:
+    """``sum_q signal_f[:, q] * kernel_f[q]``, accumulated in place in ``signal_f[:, 0]``.
 
     Parameters
     ----------
     signal_f : complex tensor of shape (B, Q, H, F)
     kernel_f : complex tensor of shape (Q, H, F)
-    in_place : bool, default=False
-        Accumulate into ``signal_f[:, 0]`` (which is then returned) instead of a new tensor
-        (off CUDA, the :func:`workspace` buffer ``"spectrum"``).
 
     Returns
     -------
-    complex tensor of shape (B, H, F)
+    complex tensor of shape (B, H, F), a view of ``signal_f``
     """
-    first = signal_f[:, 0]
-    if in_place:
-        spectrum = first.mul_(kernel_f[0])
-    elif signal_f.is_cuda:
-        spectrum = first * kernel_f[0]
-    else:
-        spectrum = torch.mul(first, kernel_f[0], out=workspace("spectrum", first.shape, first))
+    spectrum = signal_f[:, 0].mul_(kernel_f[0])
     for q in range(1, signal_f.shape[1]):
         spectrum.addcmul_(signal_f[:, q], kernel_f[q])
     return spectrum
 
 
-def correlate_spectra(signal_f: torch.Tensor, dy_f: torch.Tensor) -> torch.Tensor:
-    """``sum_b conj(signal_f[b, q]) * dy_f[b]``, the spectrum of the kernels' gradient.
+def signals_grad_spectrum_(dy_f: torch.Tensor, kernel_conj: torch.Tensor) -> torch.Tensor:
+    """``dy_f[:, None] * kernel_conj`` of shape (B, Q, H, F); in place in ``dy_f`` if Q = 1.
 
-    Summed over blocks of batch rows, so no temporary is larger than about
-    ``_BLOCK_BYTES``. ``dy_f`` is conjugated in place and back (the conjugate of the large
-    ``signal_f`` is never materialised).
-
-    Parameters
-    ----------
-    signal_f : complex tensor of shape (B, Q, H, F)
-    dy_f : complex tensor of shape (B, H, F)
-
-    Returns
-    -------
-    complex tensor of shape (Q, H, F)
+    ``kernel_conj`` is the conjugate of the kernels' spectra, materialised: a lazily
+    conjugated operand would be resolved into a broadcast copy by every product.
     """
-    rows = max(1, _BLOCK_BYTES // (signal_f[0].numel() * signal_f.element_size()))
-    dy_f.conj_physical_()
-    cross = None
-    for start in range(0, signal_f.shape[0], rows):
-        part = (signal_f[start : start + rows] * dy_f[start : start + rows, None]).sum(0)
-        cross = part if cross is None else cross.add_(part)
-    dy_f.conj_physical_()
-    return cross.conj_physical_()
+    if kernel_conj.shape[0] == 1:
+        return dy_f.mul_(kernel_conj[0])[:, None]
+    return dy_f[:, None] * kernel_conj
 
 
-def signals_grad_spectrum_(dy_f: torch.Tensor, kernel_f: torch.Tensor) -> torch.Tensor:
-    """``dy_f[:, None] * conj(kernel_f)`` of shape (B, Q, H, F); in place in ``dy_f`` if Q = 1."""
-    if kernel_f.shape[0] == 1:
-        return dy_f.mul_(kernel_f[0].conj())[:, None]
-    return dy_f[:, None] * kernel_f.conj()
-
-
-def fast_tanh(x: torch.Tensor) -> torch.Tensor:
+def fast_tanh(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """``tanh(x)`` as ``2 sigmoid(2 x) - 1``: several times faster than ``torch.tanh`` on CPUs.
 
     The absolute error is a few units in the last place of 1 and large ``|x|`` saturates
-    cleanly. Meant for tensors outside autograd (it works in place on its temporary).
+    cleanly. Meant for tensors outside autograd (it works in place on its result, ``out``
+    if given).
     """
-    return torch.mul(x, 2).sigmoid_().mul_(2).sub_(1)
+    return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
 
 
-def add_product_term_(y: torch.Tensor, u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
-    """``y[..., t] += gain[h] u[..., t-1] tanh(u[..., t])`` in place; returns ``tanh(u)``.
+def _tanh_workspace(u: torch.Tensor) -> torch.Tensor:
+    """``tanh(u)`` in the :func:`workspace` buffer ``"tanh"`` (off CUDA; fresh on CUDA)."""
+    return fast_tanh(u, out=None if u.is_cuda else workspace("tanh", u.shape, u))
+
+
+def add_product_term_(y: torch.Tensor, u: torch.Tensor, gain: torch.Tensor) -> None:
+    """``y[..., t] += gain[h] u[..., t-1] tanh(u[..., t])`` in place.
+
+    ``gain tanh(u)`` is formed as ``2 gain sigmoid(2 u) - gain`` (:func:`fast_tanh` with the
+    gain folded into its last two passes) in a :func:`workspace` buffer.
 
     Parameters
     ----------
     y, u : tensors of shape (B, H, L)
     gain : tensor of shape (H,)
     """
-    v = fast_tanh(u)
-    scaled = workspace("product", u.shape, u)[..., 1:]
-    torch.mul(u[..., :-1], gain[:, None], out=scaled)
-    y[..., 1:].addcmul_(scaled, v[..., 1:])
-    return v
+    gain = gain[:, None]
+    out = None if u.is_cuda else workspace("tanh", u.shape, u)
+    gain_v = torch.mul(u, 2, out=out).sigmoid_().mul_(2 * gain).sub_(gain)
+    y[..., 1:].addcmul_(u[..., :-1], gain_v[..., 1:])
 
 
 def product_term_grads(
-    dy: torch.Tensor,
-    u: torch.Tensor,
-    v: torch.Tensor,
-    gain: torch.Tensor,
-    d_u: torch.Tensor | None,
+    dy: torch.Tensor, u: torch.Tensor, gain: torch.Tensor, d_u: torch.Tensor | None
 ) -> torch.Tensor:
     """Backward of :func:`add_product_term_`: adds ``dL/du`` to ``d_u``; returns ``dL/dgain``.
 
-    With ``p[t] = gain u[t-1] v[t]``, ``v = tanh(u)``:
-    ``dL/du[t] += gain (dy[t] u[t-1] (1 - v[t]^2) + dy[t+1] v[t+1])`` and
-    ``dL/dgain = sum_{b, t} dy[t] u[t-1] v[t]``. ``d_u=None`` skips the former.
+    With ``p[t] = gain u[t-1] v[t]``, ``v = tanh(u)`` (recomputed rather than kept from the
+    forward pass): ``dL/du[t] += gain (dy[t] u[t-1] (1 - v[t]^2) + dy[t+1] v[t+1])`` and
+    ``dL/dgain = sum_{b, t} dy[t] u[t-1] v[t]``. ``d_u=None`` skips the former. Two
+    :func:`workspace` buffers hold ``v`` (then ``dy (1 - v^2)``) and ``dy v``.
     """
-    before = u[..., :-1]
-    scratch = torch.mul(dy, v, out=workspace("product", dy.shape, dy))
+    gain, before = gain[:, None], u[..., :-1]
+    v = _tanh_workspace(u)
+    dy_v = torch.mul(dy, v, out=None if u.is_cuda else workspace("product", dy.shape, dy))
     if d_u is not None:
-        d_u[..., :-1].addcmul_(scratch[..., 1:], gain[:, None])
-    d_gain = scratch[..., 1:].mul_(before).sum((0, 2))
-    if d_u is not None:
-        sech2_dy = torch.mul(v, v, out=scratch).neg_().add_(1).mul_(dy)  # reuses the buffer
-        d_u[..., 1:].addcmul_(sech2_dy[..., 1:].mul_(before), gain[:, None])
-    return d_gain
+        d_u[..., :-1].addcmul_(dy_v[..., 1:], gain)
+        sech2_dy = torch.addcmul(dy, dy_v, v, value=-1, out=v)  # dy (1 - v^2), over v
+        d_u[..., 1:].addcmul_(sech2_dy[..., 1:].mul_(before), gain)
+    return dy_v[..., 1:].mul_(before).sum((0, 2))
 
 
-def _convolve(signals, kernels, gain, n, in_place):
-    """The forward pass: ``(y, signal_f, kernel_f, tanh(u) or None)``."""
+def kernel_spectra(kernels: torch.Tensor, skip: torch.Tensor | None, n: int) -> torch.Tensor:
+    """``rfft(kernels, n)`` with ``skip`` added to tap 0 of the first kernel.
+
+    A constant on every frequency: the skip ``skip[h] signals[:, 0, h]`` rides along in the
+    spectral product, with no pass over the data of its own.
+    """
     kernel_f = torch.fft.rfft(kernels, n=n)  # (Q, H, n/2+1)
-    signal_f = padded_rfft(signals, n, "signals")  # (B, Q, H, n/2+1)
-    spectrum = mix_spectra(signal_f, kernel_f, in_place)
-    y = torch.fft.irfft(spectrum, n=n)[..., : signals.shape[-1]]
-    v = None if gain is None else add_product_term_(y, signals[:, 0], gain)
-    return y, signal_f, kernel_f, v
+    if skip is not None:
+        kernel_f[0] += skip[:, None]
+    return kernel_f
+
+
+def _convolve_whole(signals, kernel_f, n):
+    """CUDA forward: the whole batch in one FFT each way."""
+    spectrum = mix_spectra_(torch.fft.rfft(signals, n=n), kernel_f)
+    return torch.fft.irfft(spectrum, n=n)[..., : signals.shape[-1]]
+
+
+def _convolve_block(signals, kernel_f, padded, y):
+    """One block of batch rows of :func:`_convolve_blocks`, written into ``y``.
+
+    A function of its own so that the block's spectra are freed on return, before the next
+    block's FFT allocates its own.
+    """
+    spectrum = mix_spectra_(padded_rfft(padded, signals), kernel_f)
+    y.copy_(torch.fft.irfft(spectrum, n=padded.shape[-1])[..., : y.shape[-1]])
+
+
+def _convolve_blocks(signals, kernel_f, n):
+    """CPU forward in blocks of batch rows (see the module docstring)."""
+    batch, n_signals, channels, length = signals.shape
+    y = signals.new_empty(batch, channels, length)
+    rows = fft_block_rows(batch, kernel_f.numel() * kernel_f.element_size())
+    padded = padded_workspace("signals", (rows, n_signals, channels, n), signals, length)
+    for signals_rows, y_rows in zip(signals.split(rows), y.split(rows), strict=True):
+        _convolve_block(signals_rows, kernel_f, padded, y_rows)
+    return y
+
+
+def _convolve(signals, kernel_f, gain, n):
+    """The forward pass: ``y`` of shape (B, H, L)."""
+    convolve = _convolve_whole if signals.is_cuda else _convolve_blocks
+    y = convolve(signals, kernel_f, n)
+    if gain is not None:
+        add_product_term_(y, signals[:, 0], gain)
+    return y
+
+
+def _backward_whole(dy, signals, kernel_f, n, need_signals, need_kernels):
+    """CUDA backward of the convolution: ``(dL/dsignals, dL/dkernels)``, None if not needed."""
+    length = dy.shape[-1]
+    dy_f = torch.fft.rfft(dy, n=n)  # (B, H, n/2+1)
+    d_signals = d_kernels = None
+    if need_kernels:
+        cross = torch.linalg.vecdot(torch.fft.rfft(signals, n=n), dy_f[:, None], dim=0)
+        d_kernels = torch.fft.irfft(cross, n=n)[..., :length]
+    if need_signals:
+        d_signals_f = signals_grad_spectrum_(dy_f, kernel_f.conj_physical())
+        d_signals = torch.fft.irfft(d_signals_f, n=n)[..., :length]
+    return d_signals, d_kernels
+
+
+def _backward_block(dy, signals, kernel_conj, padded, d_signals, cross):
+    """One block of batch rows of :func:`_backward_blocks`.
+
+    Writes ``dL/dsignals`` into ``d_signals`` and adds ``sum_b conj(signal_f[b]) dy_f[b]``
+    over the block's rows to ``cross``, either of which may be None. The signals' spectra
+    are freed before the inverse FFT allocates its output.
+    """
+    dy_f = padded_rfft(padded[:, :1], dy[:, None])[:, 0]  # (rows, H, n/2+1)
+    if cross is not None:
+        signal_f = padded_rfft(padded, signals)  # (rows, Q, H, n/2+1)
+        cross.add_(signal_f.conj_physical_().mul_(dy_f[:, None]).sum(0))
+        del signal_f
+    if d_signals is not None:
+        d_signals_f = signals_grad_spectrum_(dy_f, kernel_conj)
+        d_signals.copy_(torch.fft.irfft(d_signals_f, n=padded.shape[-1])[..., : dy.shape[-1]])
+
+
+def _row_blocks(x, rows, batch):
+    """``x.split(rows)`` along the batch, or as many Nones for ``x=None``."""
+    return [None] * -(-batch // rows) if x is None else x.split(rows)
+
+
+def _backward_blocks(dy, signals, kernel_f, n, need_signals, need_kernels):
+    """CPU backward of the convolution in blocks of batch rows, as :func:`_backward_whole`.
+
+    ``dL/dkernels`` is the inverse FFT of ``sum_b conj(signal_f[b]) dy_f[b]``, summed block
+    after block: no temporary holds more than one block's spectra, whatever the batch size.
+    """
+    batch, n_signals, channels, length = signals.shape
+    rows = fft_block_rows(batch, kernel_f.numel() * kernel_f.element_size())
+    padded = padded_workspace("grad", (rows, n_signals, channels, n), dy, length)
+    d_signals = dy.new_empty(signals.shape) if need_signals else None
+    cross = torch.zeros_like(kernel_f) if need_kernels else None
+    kernel_conj = kernel_f.conj_physical()
+    parts = (_row_blocks(x, rows, batch) for x in (dy, signals, d_signals))
+    for dy_rows, signals_rows, d_signals_rows in zip(*parts, strict=True):
+        _backward_block(dy_rows, signals_rows, kernel_conj, padded, d_signals_rows, cross)
+    d_kernels = None if cross is None else torch.fft.irfft(cross, n=n)[..., :length]
+    return d_signals, d_kernels
 
 
 class _CausalFFTConv(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, signals, kernels, gain, keep_spectrum):
-        # signals: (B, Q, H, L); kernels: (Q, H, L); gain: (H,) or None
+    def forward(ctx, signals, kernels, gain, skip):
+        # signals: (B, Q, H, L); kernels: (Q, H, L); gain, skip: (H,) or None
         n = fft_length(signals.shape[-1], signals.device)
-        y, signal_f, kernel_f, v = _convolve(signals, kernels, gain, n, in_place=False)
-        ctx.n, ctx.keep_spectrum = n, keep_spectrum
-        kept = None
-        if ctx.needs_input_grad[1]:
-            kept = signal_f if keep_spectrum else signals
-        u = None if gain is None else signals[:, 0]
-        ctx.save_for_backward(kept, kernel_f, u, v, gain)
-        return y
+        kernel_f = kernel_spectra(kernels, skip, n)
+        ctx.n = n
+        ctx.save_for_backward(signals, kernel_f, gain)
+        return _convolve(signals, kernel_f, gain, n)
 
     @staticmethod
     def backward(ctx, dy):
-        kept, kernel_f, u, v, gain = ctx.saved_tensors
-        length, n = dy.shape[-1], ctx.n
-        dy_f = padded_rfft(dy, n, "grad")  # (B, H, n/2+1)
-        d_signals = d_kernels = d_gain = None
-        if ctx.needs_input_grad[1]:
-            signal_f = kept if ctx.keep_spectrum else padded_rfft(kept, n, "signals")
-            d_kernels = torch.fft.irfft(correlate_spectra(signal_f, dy_f), n=n)[..., :length]
-        if ctx.needs_input_grad[0]:
-            d_signals = torch.fft.irfft(signals_grad_spectrum_(dy_f, kernel_f), n=n)
-            d_signals = d_signals[..., :length]
-        if gain is not None and (d_signals is not None or ctx.needs_input_grad[2]):
+        signals, kernel_f, gain = ctx.saved_tensors
+        need_signals, need_kernels, need_gain, need_skip = ctx.needs_input_grad
+        backward = _backward_whole if dy.is_cuda else _backward_blocks
+        d_signals, d_kernels = backward(
+            dy, signals, kernel_f, ctx.n, need_signals, need_kernels or need_skip
+        )
+        d_skip = d_kernels[0, :, 0] if need_skip else None  # the skip is tap 0 of kernel 0
+        d_gain = None
+        if gain is not None and (need_signals or need_gain):
             d_u = None if d_signals is None else d_signals[:, 0]
-            d_gain = product_term_grads(dy, u, v, gain, d_u)
-        return d_signals, d_kernels, d_gain, None
+            d_gain = product_term_grads(dy, signals[:, 0], gain, d_u)
+        return d_signals, d_kernels if need_kernels else None, d_gain, d_skip
 
 
 def causal_fft_conv(
@@ -275,7 +364,7 @@ def causal_fft_conv(
     kernels: torch.Tensor,
     product_gain: torch.Tensor | None = None,
     *,
-    keep_spectrum: bool | None = None,
+    skip: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``y[b, h, t] = sum_q sum_{j<=t} kernels[q, h, t-j] signals[b, q, h, j]``.
 
@@ -287,18 +376,15 @@ def causal_fft_conv(
         Also adds the degree-2 liquid PB term ``product_gain[h] u[t-1] tanh(u[t])`` of
         ``u = signals[:, 0]`` (as :func:`sslearn.nn.kernels.chunked_conv.product_term`),
         inside the same op. Meant for the CPU (CUDA callers use the chunked kernel).
-    keep_spectrum : bool, optional
-        Save the signals' spectra for the backward pass instead of recomputing them; by
-        default True off CUDA (see the module docstring).
+    skip : tensor of shape (H,), optional
+        Also adds ``skip[h] signals[b, 0, h, t]`` (the D skip), as tap 0 of the first kernel.
 
     Returns
     -------
     tensor of shape (B, H, L)
     """
-    if keep_spectrum is None:
-        keep_spectrum = not signals.is_cuda
-    inputs = (signals, kernels, product_gain)
+    inputs = (signals, kernels, product_gain, skip)
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs):
-        return _CausalFFTConv.apply(signals, kernels, product_gain, keep_spectrum)
+        return _CausalFFTConv.apply(signals, kernels, product_gain, skip)
     n = fft_length(signals.shape[-1], signals.device)
-    return _convolve(signals, kernels, product_gain, n, in_place=True)[0]
+    return _convolve(signals, kernel_spectra(kernels, skip, n), product_gain, n)

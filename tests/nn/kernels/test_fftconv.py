@@ -1,5 +1,5 @@
-"""The causal FFT convolution's CPU paths: FFT length, saved versus recomputed spectra, the
-fused PB product term, the no-grad path and the sigmoid form of tanh."""
+"""The causal FFT convolution's CPU paths: FFT length, blocks of batch rows, the fused skip
+and PB product term, the no-grad path and the sigmoid form of tanh."""
 
 import numpy as np
 import pytest
@@ -50,38 +50,38 @@ def test_fft_length_is_a_cheap_size_without_wrap_around(length):
     assert fft_length(256, "cpu") == 512
 
 
-@pytest.mark.parametrize("keep_spectrum", [True, False])
 @pytest.mark.parametrize("n_signals", [1, 3])
 @pytest.mark.parametrize("length", [1, 2, 7, 33, 150])
-def test_matches_numpy_convolution(length, n_signals, keep_spectrum):
+def test_matches_numpy_convolution(length, n_signals):
     signals, kernels, _ = make_problem(2, n_signals, 3, length)
-    y = causal_fft_conv(signals, kernels, keep_spectrum=keep_spectrum)
+    y = causal_fft_conv(signals, kernels)
     np.testing.assert_allclose(y.numpy(), direct_conv(signals, kernels), atol=1e-11, rtol=1e-10)
 
 
-@pytest.mark.parametrize("product", [False, True])
 @pytest.mark.parametrize("n_signals", [1, 2])
-def test_saved_spectrum_backward_equals_recomputed(n_signals, product):
-    signals, kernels, gain = make_problem(4, n_signals, 8, 96, dtype=torch.float32)
-    gain = gain if product else None
-    saved = grads(lambda s, k: causal_fft_conv(s, k, gain, keep_spectrum=True), signals, kernels)
-    again = grads(lambda s, k: causal_fft_conv(s, k, gain, keep_spectrum=False), signals, kernels)
-    torch.testing.assert_close(saved[0], again[0], rtol=0, atol=0)
-    for got, expected in zip(saved[1], again[1], strict=True):
-        torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-5)
-
-
-@pytest.mark.parametrize("keep_spectrum", [True, False])
-@pytest.mark.parametrize("n_signals", [1, 2])
-def test_gradcheck(n_signals, keep_spectrum):
+def test_gradcheck(n_signals):
     signals, kernels, gain = make_problem(2, n_signals, 3, 9)
-    inputs = (signals.requires_grad_(), kernels.requires_grad_(), gain.requires_grad_())
-    assert torch.autograd.gradcheck(
-        lambda s, k, g: causal_fft_conv(s, k, g, keep_spectrum=keep_spectrum), inputs
-    )
-    assert torch.autograd.gradcheck(
-        lambda s, k: causal_fft_conv(s, k, keep_spectrum=keep_spectrum), inputs[:2]
-    )
+    skip = torch.randn(3, dtype=torch.float64)
+    inputs = (signals, kernels, gain, skip)
+    inputs = tuple(x.requires_grad_() for x in inputs)
+    assert torch.autograd.gradcheck(lambda s, k, g, d: causal_fft_conv(s, k, g, skip=d), inputs)
+    assert torch.autograd.gradcheck(causal_fft_conv, inputs[:2])
+
+
+@pytest.mark.parametrize("n_signals", [1, 2])
+def test_skip_equals_a_first_tap(n_signals):
+    signals, kernels, gain = make_problem(3, n_signals, 5, 40)
+    skip = torch.randn(5, dtype=torch.float64)
+    fused = grads(lambda s, k, g, d: causal_fft_conv(s, k, g, skip=d), signals, kernels, gain, skip)
+
+    def tap(s, k, g, d):
+        first = torch.cat([k[:1, :, :1] + d[:, None], k[:1, :, 1:]], -1)
+        return causal_fft_conv(s, torch.cat([first, k[1:]]), g)
+
+    separate = grads(tap, signals, kernels, gain, skip)
+    torch.testing.assert_close(fused[0], separate[0])
+    for got, expected in zip(fused[1], separate[1], strict=True):
+        torch.testing.assert_close(got, expected)
 
 
 @pytest.mark.parametrize("n_signals", [1, 2])
@@ -130,14 +130,29 @@ def test_fast_tanh(dtype):
     assert torch.isfinite(fast_tanh(x)).all()
 
 
+@pytest.mark.parametrize("product", [False, True])
 @pytest.mark.parametrize("n_signals", [1, 2])
-def test_blocked_correlation_equals_one_block(n_signals, monkeypatch):
-    signals, kernels, _ = make_problem(5, n_signals, 4, 20)
-    one_block = grads(causal_fft_conv, signals, kernels)
-    monkeypatch.setattr(fftconv, "_BLOCK_BYTES", 1)  # one batch row per block
-    row_by_row = grads(causal_fft_conv, signals, kernels)
+def test_blocks_of_rows_equal_one_block(n_signals, product):
+    signals, kernels, gain = make_problem(5, n_signals, 4, 20)
+    gain = gain if product else None
+    one_block = grads(lambda s, k: causal_fft_conv(s, k, gain), signals, kernels)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fftconv, "_FFT_BLOCK_BYTES", 1)  # one batch row per block
+        row_by_row = grads(lambda s, k: causal_fft_conv(s, k, gain), signals, kernels)
+        with torch.no_grad():
+            no_grad = causal_fft_conv(signals, kernels, gain)
+    torch.testing.assert_close(row_by_row[0], one_block[0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(no_grad, row_by_row[0], rtol=0, atol=0)
     for got, expected in zip(row_by_row[1], one_block[1], strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("block_bytes", "rows"), [(400, 4), (300, 4), (550, 6), (10**9, 16), (1, 1), (60, 1)]
+)
+def test_fft_block_rows_are_about_the_block_size(block_bytes, rows, monkeypatch):
+    monkeypatch.setattr(fftconv, "_FFT_BLOCK_BYTES", block_bytes)
+    assert fftconv.fft_block_rows(16, 100) == rows
 
 
 def reference_conv(signals, kernels, gain=None):
