@@ -15,11 +15,12 @@ spectra for the backward pass, which recomputes the signals' spectra: no
   dynamic mmap threshold: about 4 MiB after importing torch), to fault it in again page by
   page on the next call. With whole-batch spectra (2 MiB each, several alive at once) a
   training step of a (16, 64, 256) layer took some 900 minor page faults, a third of its
-  time on the 2-core CI machine; with blocks of 0.5 MiB it takes 30 to 100
+  time on the 2-core CI machine; with blocks of 0.5 MiB it takes 30 to 140
   (``benchmarks/bench_cpu.py``). For the same reason the signals' spectra and ``tanh(u)``
-  are recomputed in the backward pass rather than kept alive from the forward pass;
-- the zero-padded FFT inputs, the spectral products and the product term's scratch live
-  in per-thread buffers that are reused from call to call (:func:`workspace`).
+  are recomputed in the backward pass rather than kept alive from the forward pass, and
+  the kernels' gradient is summed block after block;
+- the zero-padded FFT inputs and the product term's scratch live in per-thread buffers
+  that are reused from call to call (:func:`workspace`).
 """
 
 from __future__ import annotations
