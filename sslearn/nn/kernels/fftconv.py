@@ -279,13 +279,19 @@ def _convolve(signals, kernel_f, gain, n):
     return y
 
 
+def _cross_spectrum_(signal_f, dy_f):
+    """``sum_b conj(signal_f[b]) dy_f[b]`` of shape (Q, H, F), formed in ``signal_f``'s own
+    memory (no second spectrum-sized temporary)."""
+    return signal_f.conj_physical_().mul_(dy_f[:, None]).sum(0)
+
+
 def _backward_whole(dy, signals, kernel_f, n, need_signals, need_kernels):
     """CUDA backward of the convolution: ``(dL/dsignals, dL/dkernels)``, None if not needed."""
     length = dy.shape[-1]
     dy_f = torch.fft.rfft(dy, n=n)  # (B, H, n/2+1)
     d_signals = d_kernels = None
     if need_kernels:
-        cross = torch.linalg.vecdot(torch.fft.rfft(signals, n=n), dy_f[:, None], dim=0)
+        cross = _cross_spectrum_(torch.fft.rfft(signals, n=n), dy_f)
         d_kernels = torch.fft.irfft(cross, n=n)[..., :length]
     if need_signals:
         d_signals_f = signals_grad_spectrum_(dy_f, kernel_f.conj_physical())
@@ -303,7 +309,7 @@ def _backward_block(dy, signals, kernel_conj, padded, d_signals, cross):
     dy_f = padded_rfft(padded[:, :1], dy[:, None])[:, 0]  # (rows, H, n/2+1)
     if cross is not None:
         signal_f = padded_rfft(padded, signals)  # (rows, Q, H, n/2+1)
-        cross.add_(signal_f.conj_physical_().mul_(dy_f[:, None]).sum(0))
+        cross.add_(_cross_spectrum_(signal_f, dy_f))
         del signal_f
     if d_signals is not None:
         d_signals_f = signals_grad_spectrum_(dy_f, kernel_conj)
@@ -326,7 +332,7 @@ def _backward_blocks(dy, signals, kernel_f, n, need_signals, need_kernels):
     padded = padded_workspace("grad", (rows, n_signals, channels, n), dy, length)
     d_signals = dy.new_empty(signals.shape) if need_signals else None
     cross = torch.zeros_like(kernel_f) if need_kernels else None
-    kernel_conj = kernel_f.conj_physical()
+    kernel_conj = kernel_f.conj_physical() if need_signals else None
     parts = (_row_blocks(x, rows, batch) for x in (dy, signals, d_signals))
     for dy_rows, signals_rows, d_signals_rows in zip(*parts, strict=True):
         _backward_block(dy_rows, signals_rows, kernel_conj, padded, d_signals_rows, cross)
