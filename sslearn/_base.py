@@ -25,7 +25,9 @@ from sslearn._validation import validate_series
 from sslearn.data import ChannelScaler, Panel
 from sslearn.nn import LiquidS4Network
 from sslearn.nn.layer import INITS, LIQUID_KERNELS, SSMS
+from sslearn.nn.network import POOLINGS
 from sslearn.training import (
+    AUGMENT_PRESETS,
     PRECISIONS,
     SCHEDULERS,
     NonFiniteLossError,
@@ -34,6 +36,7 @@ from sslearn.training import (
     initialising,
     predict_outputs,
     rank_devices,
+    resolve_augment,
     resolve_device,
     resolve_precision,
     seeded_threadsafe,
@@ -55,6 +58,8 @@ ARCHITECTURE = (
     "dropout",
     "norm",
     "pooling",
+    "n_estimators",
+    "dt_range",
 )
 
 # series whose length is above this many network activations are predicted in smaller batches
@@ -75,7 +80,11 @@ class BaseLiquidS4(BaseEstimator):
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "norm": [StrOptions({"layer", "batch"})],
-        "pooling": [StrOptions({"mean", "last"})],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "augment": [StrOptions(set(AUGMENT_PRESETS)), dict, None],
+        "dt_range": [StrOptions({"auto"}), tuple, None],
+        "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -113,6 +122,10 @@ class BaseLiquidS4(BaseEstimator):
         dropout=0.0,
         norm="layer",
         pooling="mean",
+        n_estimators=1,
+        augment=None,
+        dt_range=None,
+        ema_decay=None,
         max_epochs=200,
         batch_size=32,
         lr=1e-2,
@@ -143,6 +156,10 @@ class BaseLiquidS4(BaseEstimator):
         self.dropout = dropout
         self.norm = norm
         self.pooling = pooling
+        self.n_estimators = n_estimators
+        self.augment = augment
+        self.dt_range = dt_range
+        self.ema_decay = ema_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -164,7 +181,9 @@ class BaseLiquidS4(BaseEstimator):
 
     # -- override points -------------------------------------------------------------------
     def _make_network(self, n_inputs: int, n_outputs: int) -> torch.nn.Module:
-        """The torch module to train: (B, n_inputs, L), lengths -> (B, n_outputs)."""
+        """The torch module to train: (B, n_inputs, L), lengths -> (B, n_outputs), or
+        (B, n_estimators, n_outputs) for an ensemble."""
+        dt_min, dt_max = self._dt_range(self.n_timepoints_)
         return LiquidS4Network(
             n_inputs,
             n_outputs,
@@ -179,7 +198,46 @@ class BaseLiquidS4(BaseEstimator):
             liquid_degree=self.liquid_degree,
             init=self.init,
             bidirectional=bool(self.bidirectional),
+            n_members=self.n_estimators,
+            dt_min=dt_min,
+            dt_max=dt_max,
         )
+
+    def _dt_range(self, n_timepoints: int) -> tuple[float, float]:
+        """Initial step sizes: fixed, given, or from the length of the longest series.
+
+        ``"auto"`` spreads the SSMs' time scales ``1 / dt`` from a few steps to the whole
+        series: ``dt`` in ``[1 / L, max(0.1, 10 / L)]``.
+        """
+        if self.dt_range is None:
+            return 1e-3, 1e-1
+        if isinstance(self.dt_range, str):  # "auto"
+            length = max(int(n_timepoints), 1)
+            return 1.0 / length, max(0.1, 10.0 / length)
+        if len(self.dt_range) != 2 or not 0 < self.dt_range[0] <= self.dt_range[1]:
+            raise ValueError(
+                f"dt_range must be 'auto', None or a pair (dt_min, dt_max) with "
+                f"0 < dt_min <= dt_max, got {self.dt_range!r}."
+            )
+        return float(self.dt_range[0]), float(self.dt_range[1])
+
+    def _combine_members(self, outputs: torch.Tensor) -> torch.Tensor:
+        """One output per series from an ensemble's (B, K, n_outputs) (the members' mean)."""
+        return outputs.mean(dim=1)
+
+    def _training_loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Per-series loss (B,): :meth:`_loss`, summed over an ensemble's members."""
+        if outputs.ndim == 2:
+            return self._loss(outputs, targets)
+        batch, members = outputs.shape[:2]
+        losses = self._loss(outputs.flatten(0, 1), targets.repeat_interleave(members, dim=0))
+        return losses.view(batch, members).sum(dim=1)
+
+    def _training_score(self, outputs, targets, weights) -> torch.Tensor:
+        """:meth:`_validation_score` of the ensemble's combined outputs."""
+        if outputs.ndim == 3:
+            outputs = self._combine_members(outputs)
+        return self._validation_score(outputs, targets, weights)
 
     def _encode_targets(self, y: Any, *, first: bool, classes: Any = None) -> np.ndarray:
         """Validate ``y`` and return the network's targets; ``first``: learn the encoding."""
@@ -222,6 +280,7 @@ class BaseLiquidS4(BaseEstimator):
         weights = self._sample_weights(sample_weight, panel, targets, incremental=incremental)
         if first:
             self.n_channels_ = panel.n_channels
+            self.n_timepoints_ = int(panel.lengths.max())
             self.scaler_ = ChannelScaler().fit(panel) if self.scale else None
             self._missing_indicator = panel.has_missing
         elif panel.n_channels != self.n_channels_:
@@ -264,7 +323,7 @@ class BaseLiquidS4(BaseEstimator):
         options = {
             "config": config,
             "generator": generator,
-            "score_fn": self._validation_score,
+            "score_fn": self._training_score,
             "optimizer_state": self._optimizer_state,
             "first_epoch": self.n_iter_ + 1,
         }
@@ -273,14 +332,16 @@ class BaseLiquidS4(BaseEstimator):
             self.device_ = devices[0]
             self.network_.to("cpu")
             return train_distributed(
-                self.network_, self._loss, train_set, valid_set, devices=devices, seed=seed,
+                self.network_, self._training_loss, train_set, valid_set, devices=devices,
+                seed=seed,
                 **options,
             )  # fmt: skip
         self.network_.to(device)
         valid_set = None if valid_set is None else valid_set.to(device)
         return train(
-            self.network_, self._loss, train_set.to(device), valid_set, device=device, **options
-        )
+            self.network_, self._training_loss, train_set.to(device), valid_set, device=device,
+            **options,
+        )  # fmt: skip
 
     def _uses_early_stopping(self, n_samples: int) -> bool:
         if self.early_stopping == "auto":
@@ -299,6 +360,8 @@ class BaseLiquidS4(BaseEstimator):
             clip_grad_norm=self.clip_grad_norm,
             n_iter_no_change=None if incremental else self.n_iter_no_change,
             tol=self.tol,
+            augment=resolve_augment(self.augment),
+            average_weights=None if incremental else self.ema_decay,
             precision=self.precision,
             verbose=self.verbose,
         )
@@ -384,6 +447,7 @@ class BaseLiquidS4(BaseEstimator):
             batch_size=self._predict_batch_size(data.values.shape[-1]),
             precision=resolve_precision(self.precision, device),
             dtype=self._inference_dtype(device),
+            transform=self._combine_members if self.n_estimators > 1 else None,
         )
         return outputs.numpy().astype(np.float64)
 
@@ -393,7 +457,8 @@ class BaseLiquidS4(BaseEstimator):
 
     def _predict_batch_size(self, n_timepoints: int) -> int:
         """Series per inference batch: large, but bounded in activation memory."""
-        per_series = max(1, self.d_model * n_timepoints * (2 if self.bidirectional else 1))
+        width = self.d_model * self.n_estimators * (2 if self.bidirectional else 1)
+        per_series = max(1, width * n_timepoints)
         return int(np.clip(_PREDICT_ELEMENTS // per_series, 1, max(self.batch_size, 1024)))
 
     # -- persistence, tags, plots ----------------------------------------------------------

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
@@ -31,6 +33,9 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         + DOC_PARAMETERS
         + """    class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``.
+    label_smoothing : float, default=0.0
+        Share of each target's probability spread evenly over all classes in the
+        cross-entropy (Szegedy et al., 2016), in [0, 1).
 
     Attributes
     ----------
@@ -63,6 +68,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
     _parameter_constraints: ClassVar[dict] = {
         **BaseLiquidS4._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -79,6 +85,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         dropout=0.0,
         norm="layer",
         pooling="mean",
+        n_estimators=1,
+        augment=None,
+        dt_range=None,
+        ema_decay=None,
         max_epochs=200,
         batch_size=32,
         lr=1e-2,
@@ -98,6 +108,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         verbose=0,
         warm_start=False,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             d_model=d_model,
@@ -111,6 +122,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             dropout=dropout,
             norm=norm,
             pooling=pooling,
+            n_estimators=n_estimators,
+            augment=augment,
+            dt_range=dt_range,
+            ema_decay=ema_decay,
             max_epochs=max_epochs,
             batch_size=batch_size,
             lr=lr,
@@ -131,6 +146,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             warm_start=warm_start,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -210,7 +226,14 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         return len(self.classes_)
 
     def _loss(self, outputs, targets):
-        return torch.nn.functional.cross_entropy(outputs, targets, reduction="none")
+        return torch.nn.functional.cross_entropy(
+            outputs, targets, reduction="none", label_smoothing=float(self.label_smoothing)
+        )
+
+    def _combine_members(self, outputs):
+        """Log of the members' mean probabilities: its softmax is the ensemble's average."""
+        log_probs = torch.log_softmax(outputs, dim=-1)
+        return torch.logsumexp(log_probs, dim=1) - math.log(outputs.shape[1])
 
     def _validation_score(self, outputs, targets, weights):
         correct = (outputs.argmax(-1) == targets).float()

@@ -28,9 +28,30 @@ DOC_PARAMETERS = """
         Dropout inside the blocks, in [0, 1).
     norm : {"layer", "batch"}, default="layer"
         Normalisation inside the blocks.
-    pooling : {"mean", "last"}, default="mean"
-        How per-step features become one vector per series: mean over valid steps or the
-        last valid step.
+    pooling : {"mean", "max", "mean+max", "last"}, default="mean"
+        How per-step features become one vector per series: mean or maximum over the valid
+        steps, both side by side, or the last valid step.
+    n_estimators : int, default=1
+        Members of a deep ensemble (Lakshminarayanan et al., 2017), trained together as one
+        network whose layers hold every member's channels side by side (no weight is
+        shared; on a GPU K members cost far less than K fits). Members differ in their
+        initial weights, dropout and augmentation draws and see the same batches.
+        Predictions average the members' probabilities (classifier) or outputs (regressor).
+    augment : {"light", "auto", "strong"}, dict or None, default=None
+        Training-time augmentation of each batch, drawn anew for every member and step:
+        jitter, magnitude scaling, window crops, time warping and mixup (see
+        :class:`~sslearn.training.Augmentation`; a dict sets the strengths). None trains on
+        the series as they are.
+    dt_range : "auto", (float, float) or None, default=None
+        Range of the SSMs' log-uniform initial step sizes. None: ``(1e-3, 1e-1)``;
+        ``"auto"``: from the longest training series of ``L`` steps,
+        ``(1 / L, max(0.1, 10 / L))``, so that the time scales ``1 / dt`` reach from a few
+        steps to the whole series.
+    ema_decay : float or None, default=None
+        Keep an exponential moving average over epochs of the weights with this decay
+        (0.9: roughly the last 10 epochs) and end training with it (Polyak averaging). Not
+        used with early stopping, which keeps the best epoch's weights. None keeps the
+        last epoch's weights.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=32
@@ -99,6 +120,8 @@ DOC_ATTRIBUTES = """
         they are strings).
     n_channels_ : int
         Number of input channels of the series.
+    n_timepoints_ : int
+        Length of the longest training series (sets ``dt_range="auto"``).
     n_iter_ : int
         Number of epochs run (summed over warm starts and partial_fit calls).
     device_ : torch.device

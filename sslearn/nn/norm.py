@@ -9,10 +9,24 @@ NORMS = ("layer", "batch")
 
 
 class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over H for inputs of shape (B, H, L) (each time step on its own)."""
+    """LayerNorm over H for inputs of shape (B, K·H, L) (each time step on its own).
+
+    With ``n_groups=K`` > 1 each member's block of H channels is normalised on its own (an
+    ensemble trained as one network, see :mod:`sslearn.nn.grouped`); the affine parameters
+    have K·H entries, so one group is exactly ``nn.LayerNorm(H)``.
+    """
+
+    def __init__(self, d_model: int, n_groups: int = 1) -> None:
+        super().__init__(n_groups * d_model)
+        self.d_model, self.n_groups = d_model, n_groups
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+        if self.n_groups == 1:
+            return super().forward(x.transpose(1, 2)).transpose(1, 2)
+        batch, _, length = x.shape
+        z = x.transpose(1, 2).reshape(batch, length, self.n_groups, self.d_model)
+        z = nn.functional.layer_norm(z, (self.d_model,), eps=self.eps).flatten(2)  # (B, L, KH)
+        return (z * self.weight + self.bias).transpose(1, 2)
 
 
 class MaskedBatchNorm(nn.BatchNorm1d):
@@ -43,10 +57,11 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         return out
 
 
-def make_norm(norm: str, d_model: int) -> nn.Module:
-    """``"layer"`` -> :class:`ChannelLayerNorm`, ``"batch"`` -> :class:`MaskedBatchNorm`."""
+def make_norm(norm: str, d_model: int, n_groups: int = 1) -> nn.Module:
+    """``"layer"`` -> :class:`ChannelLayerNorm`, ``"batch"`` -> :class:`MaskedBatchNorm`
+    (per channel, so K groups of H channels are K·H channels)."""
     if norm == "layer":
-        return ChannelLayerNorm(d_model)
+        return ChannelLayerNorm(d_model, n_groups)
     if norm == "batch":
-        return MaskedBatchNorm(d_model)
+        return MaskedBatchNorm(n_groups * d_model)
     raise ValueError(f"unknown norm {norm!r}; use one of {NORMS}")

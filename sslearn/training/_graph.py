@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 import torch
 
+from sslearn.training._augment import Augmentation
+from sslearn.training._batch_loss import batch_losses
 from sslearn.training._batches import SeriesSet
 
 
@@ -94,6 +96,8 @@ class GraphedStep:
     after_backward : callable, optional
         Called with no arguments after the backward pass, before gradient clipping and the
         optimiser step (e.g. an all-reduce of the gradients); captured with the step.
+    augment : Augmentation, optional
+        Training-time augmentation, drawn anew at every replay (see :func:`batch_losses`).
     """
 
     def __init__(
@@ -109,8 +113,10 @@ class GraphedStep:
         ranks: int = 1,
         rank: int = 0,
         after_backward: Callable[[], None] | None = None,
+        augment: Augmentation | None = None,
     ) -> None:
         self.network, self.loss_fn, self.optimizer = network, loss_fn, optimizer
+        self.augment = augment
         self.data, self.clip, self.autocast = data, clip_grad_norm, autocast
         self.after_backward = after_backward
         self.batch_size = min(batch_size, len(data))
@@ -132,9 +138,11 @@ class GraphedStep:
         data, index = self.data, self.index
         x = data.values.index_select(0, index)
         lengths = None if data.equal_length else data.lengths.index_select(0, index)
-        with self.autocast():
-            outputs = self.network(x, lengths)
-        losses = self.loss_fn(outputs.float(), data.targets.index_select(0, index))
+        targets = data.targets.index_select(0, index)
+        losses = batch_losses(
+            self.network, self.loss_fn, x, lengths, targets, augment=self.augment,
+            autocast=self.autocast,
+        )  # fmt: skip
         if data.weights is not None:
             losses = losses * data.weights.index_select(0, index)
         (losses.sum() * self.loss_scale).backward()

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import torch
 
 from sslearn.nn.optim import param_groups
+from sslearn.training._augment import Augmentation
+from sslearn.training._batch_loss import batch_losses
 from sslearn.training._batches import SeriesSet
 from sslearn.training._device import resolve_precision
 from sslearn.training._graph import GraphedStep, graph_supported, make_capturable
@@ -59,6 +61,8 @@ class TrainingConfig:
     tol: float = 1e-4
     precision: str = "32"
     verbose: int = 0
+    augment: Augmentation | None = None
+    average_weights: float | None = None
     cuda_graphs: bool = field(
         default_factory=lambda: os.environ.get("SSLEARN_CUDA_GRAPHS", "1") != "0"
     )
@@ -122,9 +126,10 @@ class Trainer:
     def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
         """One optimiser step on ``x``, part of a batch of ``batch`` series (default: all of
         them); returns the summed (weighted) loss of ``x``, on the device."""
-        with self.precision.autocast(self.device):
-            outputs = self.network(x, lengths)
-        losses = self.loss_fn(outputs.float(), targets)  # (B,)
+        losses = batch_losses(
+            self.network, self.loss_fn, x, lengths, targets, augment=self.config.augment,
+            autocast=lambda: self.precision.autocast(self.device),
+        )  # (B,)  # fmt: skip
         if weights is not None:
             losses = losses * weights
         optimizer.zero_grad(set_to_none=True)
@@ -205,9 +210,11 @@ class Trainer:
                 ranks=self.ranks,
                 rank=self.rank,
                 after_backward=self.after_backward,
+                augment=config.augment,
             )
         result = TrainingResult()
         last_good = best_state = snapshot(network)
+        averaged = None
         best_metric, bad_epochs = math.inf, 0
         progress = Progress(config.verbose, config.max_epochs)
         epoch = first_epoch
@@ -225,6 +232,7 @@ class Trainer:
                     message = _divergence_message(epoch, numbers[0], config)
                     raise NonFiniteLossError(message, result)
                 last_good = snapshot(network)
+                averaged = _average_into(averaged, last_good, config.average_weights)
                 record = {
                     "epoch": epoch,
                     "train_loss": numbers[0] / len(train_set),
@@ -259,6 +267,8 @@ class Trainer:
             progress.close()
         if valid_set is not None and result.stop_reason != "interrupted":
             network.load_state_dict(best_state)
+        elif averaged is not None and result.stop_reason != "interrupted":
+            network.load_state_dict(averaged)
         if valid_set is not None and result.best_epoch is not None:
             best = next(r for r in result.history if r["epoch"] == result.best_epoch)
             result.best_valid_loss = best["valid_loss"]
@@ -270,6 +280,26 @@ class Trainer:
             group["lr"] = float(group["lr"])
         result.optimizer_state = copy.deepcopy(optimizer.state_dict())
         return result
+
+
+def _average_into(
+    averaged: dict[str, torch.Tensor] | None, state: dict[str, torch.Tensor], decay: float | None
+) -> dict[str, torch.Tensor] | None:
+    """Exponential moving average over epochs of the weights (and float buffers), or None.
+
+    ``averaged = decay * averaged + (1 - decay) * state``, starting from the first epoch's
+    ``state`` (Polyak averaging; BatchNorm statistics are averaged alike).
+    """
+    if decay is None:
+        return None
+    if averaged is None:
+        return {key: value.clone() for key, value in state.items()}
+    for key, value in averaged.items():
+        if value.is_floating_point() or value.is_complex():
+            value.lerp_(state[key], 1.0 - decay)
+        else:
+            value.copy_(state[key])
+    return averaged
 
 
 def _divergence_message(epoch: int, loss_sum: float, config: TrainingConfig) -> str:

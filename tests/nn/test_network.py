@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from sslearn.nn import LiquidS4Block, LiquidS4Network, param_groups
+from sslearn.nn.grouped import GroupedLinear, member_index
 from sslearn.nn.norm import MaskedBatchNorm
 
 
@@ -20,7 +21,7 @@ def padded_batch(lengths, channels=3, fill=5.0):
     return series, batch, torch.tensor(lengths)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "last"])
+@pytest.mark.parametrize("pooling", ["mean", "max", "mean+max", "last"])
 @pytest.mark.parametrize("norm", ["layer", "batch"])
 @pytest.mark.parametrize("liquid_kernel", [None, "pb", "kb", "exact"])
 def test_network_padding_invariance(liquid_kernel, norm, pooling):
@@ -47,9 +48,11 @@ def test_network_padding_invariance(liquid_kernel, norm, pooling):
         torch.testing.assert_close(out[i : i + 1], net(s[None].double()), rtol=1e-9, atol=1e-10)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "last"])
+@pytest.mark.parametrize(
+    ("pooling", "n_members"), [("mean", 1), ("last", 1), ("max", 1), ("mean+max", 3)]
+)
 @pytest.mark.parametrize("liquid_kernel", [None, "kb", "exact"])
-def test_network_step_equals_forward(liquid_kernel, pooling):
+def test_network_step_equals_forward(liquid_kernel, pooling, n_members):
     torch.manual_seed(1)
     net = (
         LiquidS4Network(
@@ -61,6 +64,7 @@ def test_network_step_equals_forward(liquid_kernel, pooling):
             norm="batch",
             pooling=pooling,
             liquid_kernel=liquid_kernel,
+            n_members=n_members,
         )
         .double()
         .eval()
@@ -125,7 +129,8 @@ def test_param_groups_follow_the_hints():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"pooling": "max"}, "pooling"),
+        ({"pooling": "median"}, "pooling"),
+        ({"n_members": 0}, "n_members"),
         ({"norm": "group"}, "norm"),
         ({"dropout": 1.0}, "dropout"),
         ({"n_layers": 0}, "n_layers"),
@@ -147,3 +152,77 @@ def test_param_groups_survive_deepcopy_and_pickle():
 
     assert sizes(copy.deepcopy(net)) == sizes(net) == sizes(pickle.loads(pickle.dumps(net)))
     assert sizes(net)["ssm"] == 8
+
+
+def _train_briefly(net, x, lengths, steps=3):
+    """A few AdamW steps so that no weight is left at its initial value (BatchNorm's
+    running statistics move too)."""
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        net(x, lengths).square().sum().backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "mean+max"])
+@pytest.mark.parametrize(
+    ("norm", "liquid_kernel", "bidirectional"),
+    [("layer", None, True), ("batch", "pb", False), ("layer", "exact", True)],
+)
+def test_ensemble_members_are_independent_networks(norm, liquid_kernel, bidirectional, pooling):
+    """An ensemble of K equals K separate networks with the members' weights, on shared and
+    on per-member inputs, and no gradient crosses from one member to another."""
+    torch.manual_seed(4)
+    kwargs = {"d_model": 6, "n_layers": 2, "d_state": 4, "norm": norm, "pooling": pooling,
+              "liquid_kernel": liquid_kernel, "bidirectional": bidirectional}  # fmt: skip
+    net = LiquidS4Network(3, 2, n_members=3, **kwargs).double()
+    _, batch, lengths = padded_batch([12, 20, 7], fill=0.0)
+    batch = batch.double()
+    _train_briefly(net, batch, lengths)
+    net.eval()
+    per_member = random_input((3, 3, 3, 20), seed=9).double()  # (B, K, C, L)
+    with torch.no_grad():
+        shared, separate = net(batch, lengths), net(per_member, lengths)
+        assert shared.shape == (3, 3, 2)
+        for k in range(3):
+            member = net.member(k)
+            assert member.n_members == 1
+            torch.testing.assert_close(shared[:, k], member(batch, lengths), rtol=1e-10, atol=0)
+            torch.testing.assert_close(
+                separate[:, k], member(per_member[:, k], lengths), rtol=1e-10, atol=0
+            )
+    net.train()
+    net.zero_grad()
+    net(batch, lengths)[:, 1].sum().backward()
+    for name, param in net.named_parameters():
+        grad = param.grad.reshape(param.shape[0], -1)
+        directions = 2 if bidirectional and ".ssm.core." in name else 1
+        for k in (0, 2):
+            rows = member_index(param.shape[0], 3, k, directions)
+            assert not grad[rows].any(), name
+
+
+def test_single_member_keeps_the_plain_modules():
+    """n_members=1 has nn.Linear/nn.LayerNorm's parameter shapes and outputs (B, d_output)."""
+    net = LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4)
+    assert net.encoder.weight.shape == (8, 3) and net.head.weight.shape == (2, 8)
+    assert net.final_norm.weight.shape == (8,)
+    assert net(random_input((2, 3, 5))).shape == (2, 2)
+    with pytest.raises(IndexError):
+        net.member(1)
+
+
+def test_grouped_linear_matches_block_diagonal_linear():
+    torch.manual_seed(5)
+    layer = GroupedLinear(4, 3, n_groups=2).double()
+    x = random_input((2, 8, 7)).double()
+    dense = torch.block_diag(*layer.weight.view(2, 3, 4))  # (6, 8)
+    expected = torch.einsum("oi,bil->bol", dense, x) + layer.bias[:, None]
+    torch.testing.assert_close(layer(x), expected)
+    torch.testing.assert_close(layer(x[..., 0]), expected[..., 0])
+
+
+def test_max_pooling_ignores_padding():
+    net = LiquidS4Network(1, 1, d_model=2, n_layers=1, d_state=4, pooling="max")
+    h = torch.tensor([[[1.0, 5.0, 9.0], [-3.0, -1.0, 7.0]]])
+    torch.testing.assert_close(net.pool(h, torch.tensor([2])), torch.tensor([[5.0, -1.0]]))
