@@ -15,7 +15,8 @@ targets) for :func:`sslearn.data.from_long` and :func:`sslearn.data.long_targets
 - downloads, cached under :func:`get_data_home`: :func:`fetch_ucr_uea` (UCR/UEA
   classification archive) and :func:`fetch_tser` (Monash regression archive);
 - simulation: :func:`make_vital_signs`, ECG and PPG of many subjects with heart-rate and
-  breathing-rate targets or rhythm classes.
+  breathing-rate targets or rhythm classes; :func:`make_liquid_task`, problems that call
+  for input-dependent dynamics (:data:`LIQUID_TASKS`).
 
 sktime is imported only when a file is read, so ``import sslearn.datasets`` is cheap.
 """
@@ -42,11 +43,13 @@ from sslearn.datasets._fetch import (
     fetch_ucr_uea,
     get_data_home,
 )
+from sslearn.datasets._liquid_tasks import LIQUID_TASKS, make_liquid_task
 from sslearn.datasets._readers import read_arff, read_csv_long, read_csv_wide, read_ts
 from sslearn.datasets._registry import list_datasets
 from sslearn.datasets._vital_signs import RHYTHMS, make_vital_signs
 
 __all__ = [
+    "LIQUID_TASKS",
     "RHYTHMS",
     "TSER_RECORDS",
     "TSER_URL",
@@ -67,6 +70,7 @@ __all__ = [
     "load_self_regulation_scp1",
     "load_tecator",
     "load_unit_test",
+    "make_liquid_task",
     "make_vital_signs",
     "read_arff",
     "read_csv_long",
