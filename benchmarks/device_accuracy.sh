@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One device call of the accuracy work (issue F), logs and JSON under $OUT. Several
+# benchmark processes share the GPU at once (small fits leave it mostly idle).
+# Usage (on the GPU machine, from the repo root, wheels carried in .whl/):
+#   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
+#   bash benchmarks/device_accuracy.sh final    # chosen defaults, liquid kernels, protocol
+set -uo pipefail
+out=${OUT:-/tmp/sslearn-out}
+mkdir -p "$out"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+  --target /tmp/site .whl/*.whl || exit 1
+export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site:$PWD
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/gpu.txt"
+limit=${LIMIT:-540}
+acc=benchmarks/bench_accuracy.py
+
+if [ "${1:-screen}" = screen ]; then
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
+    --baselines-out "$out/baselines.json" --out "$out/baselines_run.json" >"$out/baselines.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 --workers 4 --out "$out/sweepA.json" --sweep '{}' \
+    '{"n_estimators": 5}' '{"n_estimators": 5, "augment": "auto"}' \
+    '{"n_estimators": 5, "pooling": "mean+max"}' >"$out/sweepA.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 --workers 4 --out "$out/sweepB.json" \
+    --sweep '{"n_estimators": 5, "dt_range": "auto"}' '{"n_estimators": 5, "augment": "strong"}' \
+    '{"n_estimators": 5, "ema_decay": 0.9}' \
+    '{"n_estimators": 5, "augment": "auto", "pooling": "mean+max", "dt_range": "auto"}' \
+    >"$out/sweepB.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 3 \
+    --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
+  wait
+else
+  recipe=${RECIPE:?set RECIPE to the chosen config as JSON}
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/final.json" \
+    --baselines-out "$out/baselines_final.json" --config "$recipe" >"$out/final.log" 2>&1 &
+  kernels=()
+  for k in '"pb"' '"kb"' '"exact"'; do kernels+=("${recipe%\}}, \"liquid_kernel\": $k}"); done
+  kernels+=("${recipe%\}}, \"liquid_kernel\": \"pb\", \"liquid_degree\": 3}")
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/liquid_dev.json" \
+    --sweep "${kernels[@]}" >"$out/liquid_dev.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 3 --out "$out/uea.json" \
+    --grid "[{}, $recipe]" >"$out/uea.log" 2>&1 &
+  wait
+fi
+for f in "$out"/*.log; do echo "== $f"; tail -c 2500 "$f"; done
