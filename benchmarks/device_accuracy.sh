@@ -17,15 +17,17 @@ acc=benchmarks/bench_accuracy.py
 if [ "${1:-screen}" = screen ]; then
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
     --baselines-out "$out/baselines.json" --out "$out/baselines_run.json" >"$out/baselines.log" 2>&1 &
-  timeout "$limit" python3 $acc --seeds 0 1 --workers 4 --out "$out/sweepA.json" --sweep '{}' \
-    '{"n_estimators": 5}' '{"n_estimators": 5, "augment": "auto"}' \
-    '{"n_estimators": 5, "pooling": "mean+max"}' >"$out/sweepA.log" 2>&1 &
-  timeout "$limit" python3 $acc --seeds 0 1 --workers 4 --out "$out/sweepB.json" \
-    --sweep '{"n_estimators": 5, "dt_range": "auto"}' '{"n_estimators": 5, "augment": "strong"}' \
-    '{"n_estimators": 5, "ema_decay": 0.9}' \
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/sweepA.json" --sweep '{}' \
+    '{"n_estimators": 5}' '{"n_estimators": 5, "pooling": "mean+max"}' >"$out/sweepA.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/sweepB.json" \
+    --sweep '{"n_estimators": 5, "augment": "auto"}' \
     '{"n_estimators": 5, "augment": "auto", "pooling": "mean+max", "dt_range": "auto"}' \
     >"$out/sweepB.log" 2>&1 &
-  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 3 \
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/liquid_dev.json" \
+    --sweep '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "pb"}' \
+    '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "exact"}' \
+    '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "kb"}' >"$out/liquid_dev.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
     --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
   wait
 else
