@@ -14,6 +14,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from sslearn.datasets._vital_signs import _rng
+
 __all__ = ["LIQUID_TASKS", "make_liquid_task"]
 
 LIQUID_TASKS = ("gated_integrator", "gated_integrator_sign", "event_rate", "heart_rate_change")
@@ -42,19 +44,6 @@ _RATE_RATIO = (2.0, 4.0)  # rate after / before the switch (or its inverse)
 _DURATION_S = 10.0  # length of a heart recording; fs = n_timepoints / _DURATION_S
 _HEART_RATE = (60.0, 100.0)  # mean heart rate, beats/min
 _HEART_RATE_CHANGE = (0.2, 0.5)  # relative change over the recording
-
-
-def _rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if random_state is None or isinstance(random_state, Integral):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        "random_state must be None, an int, a numpy Generator or RandomState, got "
-        f"{type(random_state).__name__}."
-    )
 
 
 def _check_int(name: str, value, low: int) -> None:
