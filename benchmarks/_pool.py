@@ -17,7 +17,8 @@ __all__ = ["run_jobs"]
 
 
 def _start_worker(workers: int) -> None:
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    # BENCH_THREADS overrides the share when several benchmark processes run at once
+    threads = os.environ.get("BENCH_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
     os.environ.setdefault("NUMBA_NUM_THREADS", threads)  # read when numba is first imported
     import torch
 

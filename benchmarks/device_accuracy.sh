@@ -3,7 +3,7 @@
 # benchmark processes share the GPU at once (small fits leave it mostly idle).
 # Usage (on the GPU machine, from the repo root, wheels carried in .whl/):
 #   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
-#   bash benchmarks/device_accuracy.sh final    # chosen defaults, liquid kernels, protocol
+#   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
 set -uo pipefail
 out=${OUT:-/tmp/sslearn-out}
 mkdir -p "$out"
@@ -31,16 +31,24 @@ if [ "${1:-screen}" = screen ]; then
     --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
   wait
 else
-  recipe=${RECIPE:?set RECIPE to the chosen config as JSON}
-  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/final.json" \
-    --baselines-out "$out/baselines_final.json" --config "$recipe" >"$out/final.log" 2>&1 &
-  kernels=()
-  for k in '"pb"' '"kb"' '"exact"'; do kernels+=("${recipe%\}}, \"liquid_kernel\": $k}"); done
-  kernels+=("${recipe%\}}, \"liquid_kernel\": \"pb\", \"liquid_degree\": 3}")
-  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/liquid_dev.json" \
-    --sweep "${kernels[@]}" >"$out/liquid_dev.log" 2>&1 &
+  # the defaults against the previous ones, the liquid kernels and the remaining levers in
+  # the defaults, the published protocol; MiniRocket/1-NN from the screening call's JSON
+  export BENCH_THREADS=1
+  base=${BASELINES:-benchmarks/results/baselines_h200.json}
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/final.json" \
+    --baselines-in "$base" --sweep '{}' '{"pooling": "mean"}' >"$out/final.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/liquid_dev.json" \
+    --baselines-in "$base" --sweep '{"liquid_kernel": "pb"}' '{"liquid_kernel": "kb"}' \
+    '{"liquid_kernel": "exact"}' >"$out/liquid_dev.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/levers.json" \
+    --baselines-in "$base" --sweep '{"liquid_kernel": "pb", "liquid_degree": 3}' \
+    '{"liquid_kernel": "kb", "liquid_degree": 3}' '{"n_estimators": 3}' '{"dt_range": "auto"}' \
+    >"$out/levers.log" 2>&1 &
   timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 3 --out "$out/uea.json" \
-    --grid "[{}, $recipe]" >"$out/uea.log" 2>&1 &
+    --grid '[{}, {"liquid_kernel": "pb"}, {"dt_range": "auto"}]' >"$out/uea.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
+    --tasks heart_rate_change --config '{"pooling": "mean"}' \
+    --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
   wait
 fi
 for f in "$out"/*.log; do echo "== $f"; tail -c 2500 "$f"; done

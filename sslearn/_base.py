@@ -121,7 +121,7 @@ class BaseLiquidS4(BaseEstimator):
         bidirectional=True,
         dropout=0.0,
         norm="layer",
-        pooling="mean",
+        pooling="mean+max",
         n_estimators=1,
         augment=None,
         dt_range=None,

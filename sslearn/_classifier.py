@@ -84,7 +84,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         bidirectional=True,
         dropout=0.0,
         norm="layer",
-        pooling="mean",
+        pooling="mean+max",
         n_estimators=1,
         augment=None,
         dt_range=None,

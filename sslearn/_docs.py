@@ -28,7 +28,7 @@ DOC_PARAMETERS = """
         Dropout inside the blocks, in [0, 1).
     norm : {"layer", "batch"}, default="layer"
         Normalisation inside the blocks.
-    pooling : {"mean", "max", "mean+max", "last"}, default="mean"
+    pooling : {"mean", "max", "mean+max", "last"}, default="mean+max"
         How per-step features become one vector per series: mean or maximum over the valid
         steps, both side by side, or the last valid step.
     n_estimators : int, default=1
