@@ -4,6 +4,7 @@
 # Usage (on the GPU machine, from the repo root, wheels carried in .whl/):
 #   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
 #   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
+#   bash benchmarks/device_accuracy.sh verify   # the chosen defaults: developer set, protocol
 set -uo pipefail
 out=${OUT:-/tmp/sslearn-out}
 mkdir -p "$out"
@@ -29,6 +30,15 @@ if [ "${1:-screen}" = screen ]; then
     '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "kb"}' >"$out/liquid_dev.log" 2>&1 &
   timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
     --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
+  wait
+elif [ "$1" = verify ]; then
+  # the chosen defaults over the developer set and under the published protocol
+  export BENCH_THREADS=1
+  base=${BASELINES:-benchmarks/results/baselines_h200.json}
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/defaults.json" \
+    --baselines-in "$base" --sweep '{}' >"$out/defaults.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 5 --out "$out/uea.json" \
+    --grid '[{}, {"dt_range": "auto"}]' >"$out/uea.log" 2>&1 &
   wait
 else
   # the defaults against the previous ones, the liquid kernels and the remaining levers in

@@ -43,13 +43,14 @@ MAX_EPOCHS = 3 if FAST else 60
 #
 # Two settings make a network streamable:
 #
-# * `bidirectional=False` (the default): a bidirectional layer also reads each recording
-#   backwards from its end, i.e. it looks into the future;
-# * any `liquid_kernel` works (`"pb"`, the default, `"kb"`, `"exact"` or `None`): the
+# * `bidirectional=False` (the estimators' default is `True`): a bidirectional layer also
+#   reads each recording backwards from its end, i.e. it looks into the future;
+# * any `liquid_kernel` works (`"kb"`, the default, `"pb"`, `"exact"` or `None`): the
 #   liquid terms only combine the current and a few past inputs.
 #
-# With the default `pooling="mean"` the prediction after t samples is the head applied
-# to the mean of the network's features over those t samples.
+# With `pooling="mean"` (set below; the classifier's default `"mean+max"` streams too,
+# with running maxima) the prediction after t samples is the head applied to the mean of
+# the network's features over those t samples.
 
 # %%
 X, rhythm, groups = make_vital_signs(
@@ -72,6 +73,7 @@ clf = LiquidS4Classifier(
     d_state=32,
     liquid_kernel="pb",
     bidirectional=False,
+    pooling="mean",
     max_epochs=MAX_EPOCHS,
     random_state=0,
 )

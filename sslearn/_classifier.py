@@ -78,7 +78,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         n_layers=4,
         d_state=64,
         ssm="diag",
-        liquid_kernel=None,
+        liquid_kernel="kb",
         liquid_degree=2,
         init="legs",
         bidirectional=True,

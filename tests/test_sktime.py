@@ -6,6 +6,7 @@ pytest.importorskip("sktime")
 
 from sktime.utils.estimator_checks import check_estimator
 
+from sslearn import LiquidS4Classifier
 from sslearn.sktime import LiquidS4SktimeClassifier, LiquidS4SktimeRegressor
 
 
@@ -25,5 +26,6 @@ def test_adapter_delegates_to_the_sslearn_estimator():
     clf = LiquidS4SktimeClassifier(max_epochs=2, d_model=8, n_layers=1, device="cpu")
     clf.fit(X, y)
     assert clf.estimator_.get_params()["d_model"] == 8
-    assert clf.estimator_.liquid_kernel is None  # "default" keeps sslearn's default
+    # "default" keeps sslearn's default
+    assert clf.estimator_.liquid_kernel == LiquidS4Classifier().liquid_kernel == "kb"
     assert clf.predict_proba(X).shape == (12, 2)
