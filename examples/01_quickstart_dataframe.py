@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import joblib
 import matplotlib
 
 matplotlib.use("Agg")  # draw to files, never open a window (drop this line in a notebook)
@@ -33,6 +32,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, roc_auc_score
 from sklearn.model_selection import GroupShuffleSplit
 
+import sslearn
 from sslearn import LiquidS4Classifier
 from sslearn.data import from_long, long_targets, to_panel
 from sslearn.datasets import make_vital_signs
@@ -183,15 +183,16 @@ print(f"saved {out_dir / 'history.png'}")
 # %% [markdown]
 # ## 6. Save and reload
 #
-# Fitted estimators pickle with joblib like any scikit-learn model; the network's
-# weights are stored device-independently, so a model trained on a GPU loads on a
-# laptop.
+# `sslearn.save` writes one file of JSON and safetensors, which `sslearn.load` reads back
+# without running any code from it (unlike a pickle, it is safe to load from elsewhere).
+# The network's weights are stored device-independently, so a model trained on a GPU
+# loads on a laptop.
 
 # %%
-joblib.dump(clf, out_dir / "af_model.joblib")
-reloaded = joblib.load(out_dir / "af_model.joblib")
+sslearn.save(clf, out_dir / "af_model.sslearn")
+reloaded = sslearn.load(out_dir / "af_model.sslearn")
 assert (reloaded.predict(X_test) == predicted).all()
-print(f"saved and reloaded {out_dir / 'af_model.joblib'}")
+print(f"saved and reloaded {out_dir / 'af_model.sslearn'}")
 
 # %% [markdown]
 # **Next:** example 02 selects hyper-parameters with subject-wise cross-validation on two

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pickle
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -21,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
-from sslearn._validation import validate_series
+from sslearn._validation import check_panel_targets, validate_series
 from sslearn.data import ChannelScaler, Panel
 from sslearn.nn import LiquidS4Network
 from sslearn.nn.layer import INITS, LIQUID_KERNELS, SSMS
@@ -33,6 +35,7 @@ from sslearn.training import (
     NonFiniteLossError,
     SeriesSet,
     TrainingConfig,
+    TrainingOutOfMemoryError,
     initialising,
     predict_outputs,
     rank_devices,
@@ -44,6 +47,7 @@ from sslearn.training import (
     train_distributed,
     training_device,
 )
+from sslearn.training._threadsafe import RNG_LOCK
 
 # parameters that shape the network; warm_start refuses to continue if they changed
 ARCHITECTURE = (
@@ -97,6 +101,7 @@ class BaseLiquidS4(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "scale": ["boolean"],
+        "missing_at_predict": [StrOptions({"warn", "error", "ignore"})],
         "device": [str, torch.device],
         "devices": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions(set(PRECISIONS))],
@@ -138,6 +143,7 @@ class BaseLiquidS4(BaseEstimator):
         n_iter_no_change=30,
         tol=1e-4,
         scale=True,
+        missing_at_predict="warn",
         device="auto",
         devices=None,
         precision="32",
@@ -172,6 +178,7 @@ class BaseLiquidS4(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.scale = scale
+        self.missing_at_predict = missing_at_predict
         self.device = device
         self.devices = devices
         self.precision = precision
@@ -274,6 +281,7 @@ class BaseLiquidS4(BaseEstimator):
             )
         first = not (incremental or self.warm_start) or not hasattr(self, "network_")
         min_samples = 1 if incremental else 2
+        check_panel_targets(X, y)
         panel, _ = validate_series(self, X, reset=first, min_samples=min_samples)
         targets = self._encode_targets(y, first=first, classes=classes)
         check_consistent_length(panel.lengths, targets)
@@ -282,7 +290,7 @@ class BaseLiquidS4(BaseEstimator):
             self.n_channels_ = panel.n_channels
             self.n_timepoints_ = int(panel.lengths.max())
             self.scaler_ = ChannelScaler().fit(panel) if self.scale else None
-            self._missing_indicator = panel.has_missing
+            self._missing_indicator = self.missing_in_fit_ = panel.has_missing
         elif panel.n_channels != self.n_channels_:
             raise ValueError(
                 f"X has {panel.n_channels} channels, but {type(self).__name__} is expecting "
@@ -309,7 +317,7 @@ class BaseLiquidS4(BaseEstimator):
             config = self._training_config(incremental, early)
             try:
                 result = self._train(train_set, valid_set, config, device, generator, seed)
-            except NonFiniteLossError as error:  # keep the finite epochs' record, then re-raise
+            except (NonFiniteLossError, TrainingOutOfMemoryError) as error:  # keep the record
                 self._record(error.result, early)
                 raise
         self._record(result, early)
@@ -437,6 +445,7 @@ class BaseLiquidS4(BaseEstimator):
         """Validated ``X`` through the fitted network: float64 outputs (n_samples, n_outputs)."""
         check_is_fitted(self)
         panel, _ = validate_series(self, X, reset=False)
+        self._check_missing(panel)
         data = self._series_set(panel)
         device = resolve_device(self.device)
         self.network_.to(device)
@@ -451,6 +460,25 @@ class BaseLiquidS4(BaseEstimator):
         )
         return outputs.numpy().astype(np.float64)
 
+    def _check_missing(self, panel: Panel) -> None:
+        """Warn or raise (``missing_at_predict``) at missing values the fit never saw."""
+        if self.missing_at_predict == "ignore" or self._missing_indicator:
+            return
+        if not panel.has_missing:
+            return
+        n_missing = int(panel.missing.sum())
+        message = (
+            f"X has {n_missing} missing value(s) (NaN inside a series), but "
+            f"{type(self).__name__} was fitted on data without any, so its network has no "
+            "missingness channels and reads them as zeros (the channel's training mean with "
+            "scale=True). Impute them, or fit on data with missing values; set "
+            "missing_at_predict='ignore' to accept this, or 'error' to refuse it. (Trailing "
+            "NaN that pad shorter series are not missing values.)"
+        )
+        if self.missing_at_predict == "error":
+            raise ValueError(message)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
     def _inference_dtype(self, device: torch.device) -> torch.dtype:
         """float64 on the CPU (batch-independent results), float32 elsewhere."""
         return torch.float64 if device.type == "cpu" else torch.float32
@@ -464,20 +492,50 @@ class BaseLiquidS4(BaseEstimator):
     # -- persistence, tags, plots ----------------------------------------------------------
     def __getstate__(self):
         state = dict(super().__getstate__())
-        for key in ("network_", "_optimizer_state"):
-            if state.get(key) is not None:
-                buffer = io.BytesIO()
-                torch.save(state[key], buffer)
-                state[key] = _TorchBytes(buffer.getvalue())
+        network = state.get("network_")
+        if network is not None:  # weights only; __setstate__ rebuilds the module
+            state["network_"] = _TorchBytes(_tensor_bytes(network.state_dict()))
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _TorchBytes(_tensor_bytes(state["_optimizer_state"]))
         return state
 
     def __setstate__(self, state):
+        # weights_only: torch reads tensors and plain containers, never arbitrary objects
         for key, value in state.items():
             if isinstance(value, _TorchBytes):
-                state[key] = torch.load(
-                    io.BytesIO(value.data), map_location="cpu", weights_only=False
-                )
+                try:
+                    state[key] = torch.load(
+                        io.BytesIO(value.data), map_location="cpu", weights_only=True
+                    )
+                except pickle.UnpicklingError as error:
+                    raise ValueError(
+                        f"this pickle of a {type(self).__name__} holds {key} as a whole torch "
+                        "object, as earlier development versions of sslearn wrote it; this "
+                        "version reads only tensors from it. Refit the model (and save it "
+                        "with sslearn.save)."
+                    ) from error
+        weights = state.pop("network_", None)
         super().__setstate__(state)
+        if weights is not None:
+            self.network_ = self._build_fitted_network()
+            self.network_.load_state_dict(weights)
+
+    def _build_fitted_network(self) -> torch.nn.Module:
+        """A fresh network of the fitted shape, to receive the fitted weights.
+
+        Built as :meth:`_start_network` built it, with the architecture parameters of the fit
+        (``_architecture``), in evaluation mode on the CPU, leaving torch's global random
+        state as it was.
+        """
+        n_inputs = self.n_channels_ * (2 if self._missing_indicator else 1)
+        current = {name: getattr(self, name) for name in self._architecture}
+        with RNG_LOCK, torch.random.fork_rng(devices=[]):
+            vars(self).update(self._architecture)
+            try:
+                network = self._make_network(n_inputs, self._n_outputs())
+            finally:
+                vars(self).update(current)
+        return network.eval()
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -535,7 +593,7 @@ class BaseLiquidS4(BaseEstimator):
 
 
 class _TorchBytes:
-    """A torch object serialised by :meth:`BaseLiquidS4.__getstate__` (device independent)."""
+    """Tensors (a state dict) serialised by :meth:`BaseLiquidS4.__getstate__`, device free."""
 
     __slots__ = ("data",)
 
@@ -547,3 +605,9 @@ class _TorchBytes:
 
     def __setstate__(self, data):
         self.data = data
+
+
+def _tensor_bytes(tensors: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    return buffer.getvalue()

@@ -101,6 +101,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         n_iter_no_change=30,
         tol=1e-4,
         scale=True,
+        missing_at_predict="warn",
         device="auto",
         devices=None,
         precision="32",
@@ -138,6 +139,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             scale=scale,
+            missing_at_predict=missing_at_predict,
             device=device,
             devices=devices,
             precision=precision,
@@ -249,6 +251,13 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
     def _class_weight_by_index(self):
         if not isinstance(self.class_weight, dict):
             return self.class_weight
+        classes = self.classes_.tolist()
+        unknown = [label for label in self.class_weight if label not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight has key(s) {unknown} that are not classes of y; the classes "
+                f"are {classes}. Use the labels of y as keys (classes not named get weight 1)."
+            )
         return {
             index: self.class_weight.get(label, 1.0) for index, label in enumerate(self.classes_)
         }

@@ -87,6 +87,13 @@ DOC_PARAMETERS = """
         Minimal decrease of the monitored loss that counts as an improvement.
     scale : bool, default=True
         Standardise each channel with statistics learned in ``fit``.
+    missing_at_predict : {"warn", "error", "ignore"}, default="warn"
+        What to do when ``X`` at predict time has missing values (NaN inside a series, not
+        the trailing NaN that pad shorter series) but the training data had none: the
+        network then has no missingness channels and reads them as zeros (the channel's
+        training mean with ``scale=True``). ``"warn"`` issues a ``UserWarning``,
+        ``"error"`` raises ``ValueError``, ``"ignore"`` predicts silently. Models fitted on
+        data with missing values accept them in any case.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
         ``"cuda:<index>"``. CUDA is only queried inside ``fit`` and ``predict``; a CUDA
@@ -126,6 +133,9 @@ DOC_ATTRIBUTES = """
         Number of input channels of the series.
     n_timepoints_ : int
         Length of the longest training series (sets ``dt_range="auto"``).
+    missing_in_fit_ : bool
+        Whether the training data had missing values (NaN inside a series); if so, the
+        network also sees a missingness indicator per channel.
     n_iter_ : int
         Number of epochs run (summed over warm starts and partial_fit calls).
     device_ : torch.device
@@ -141,9 +151,11 @@ DOC_ATTRIBUTES = """
         Validation score of the epoch whose weights were kept.
     stop_reason_ : str
         Why the last fit stopped: ``"max_epochs"``, ``"no_improvement"``,
-        ``"interrupted"`` (KeyboardInterrupt) or ``"diverged"`` (NaN or infinite loss; ``fit``
+        ``"interrupted"`` (KeyboardInterrupt), ``"diverged"`` (NaN or infinite loss; ``fit``
         then raises :class:`~sslearn.training.NonFiniteLossError` and the network keeps the
-        weights of the last finite epoch).
+        weights of the last finite epoch) or ``"out_of_memory"`` (``fit`` then raises
+        :class:`~sslearn.training.TrainingOutOfMemoryError` and the network keeps the best
+        weights so far).
     network_ : torch.nn.Module
         The trained :class:`~sslearn.nn.LiquidS4Network`.
     scaler_ : ChannelScaler or None

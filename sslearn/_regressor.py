@@ -98,15 +98,25 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         if first:
             self._y_ndim = y.ndim
             self.n_outputs_ = y2d.shape[1]
-            self._y_mean = y2d.mean(axis=0)
-            std = y2d.std(axis=0)
+            # moments of y / max|y|: squares of targets near 1e300 would overflow
+            magnitude = np.abs(y2d).max(axis=0, initial=0.0)
+            magnitude = np.where(magnitude > 0, magnitude, 1.0)
+            self._y_mean = (y2d / magnitude).mean(axis=0) * magnitude
+            std = (y2d / magnitude).std(axis=0) * magnitude
             self._y_scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(self._y_mean)), std, 1.0)
         elif y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y2d.shape[1]} targets, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_}."
             )
-        return ((y2d - self._y_mean) / self._y_scale).astype(np.float32)
+        with np.errstate(over="ignore"):
+            standardised = (y2d - self._y_mean) / self._y_scale
+        if not np.isfinite(standardised).all():
+            raise ValueError(
+                f"y spans too wide a range to be standardised in float64 (from {y2d.min():g} "
+                f"to {y2d.max():g}). Rescale it, e.g. y / {np.abs(y2d).max():.0e}."
+            )
+        return standardised.astype(np.float32)
 
     def _n_outputs(self):
         return self.n_outputs_

@@ -24,3 +24,13 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize(
             "device", ["cpu", pytest.param("cuda", marks=[CUDA, pytest.mark.cuda])]
         )
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module of tiny fits: faster than several, and fair on a busy
+    CI machine; the thread count is restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -212,7 +212,7 @@ def test_unequal_lengths_and_missing_values():
     X[::3, :, 15:] = np.nan  # NaN padding: shorter series
     X[1, 0, 4] = np.nan  # a missing value
     clf = LiquidS4Classifier(**TINY).fit(X, y)
-    assert clf._missing_indicator
+    assert clf._missing_indicator and clf.missing_in_fit_
     assert clf.network_.encoder.in_features == 4  # 2 channels + 2 missingness indicators
     as_list = [series[:, : 15 if i % 3 == 0 else 20] for i, series in enumerate(X)]
     np.testing.assert_allclose(clf.predict_proba(as_list), clf.predict_proba(X), atol=1e-6)
@@ -224,9 +224,11 @@ def test_complete_data_has_no_indicator_channels():
     X, y = sines(n=20)
     clf = LiquidS4Classifier(**TINY).fit(X, y)
     assert clf.network_.encoder.in_features == 2
+    assert not clf.missing_in_fit_
     X_missing = X.copy()
     X_missing[0, 0, 3] = np.nan
-    assert np.isfinite(clf.predict_proba(X_missing)).all()
+    with pytest.warns(UserWarning, match="fitted on data without any"):
+        assert np.isfinite(clf.predict_proba(X_missing)).all()
 
 
 def test_scaling_learned_in_fit():

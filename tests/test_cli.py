@@ -1,7 +1,9 @@
 """The ``sslearn`` command line: fit -> evaluate -> predict on small long CSV files."""
 
+import builtins
 import importlib
 import importlib.util
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sslearn
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
+from sslearn._persist import read_model
 from sslearn.cli import main, parse_params
 from sslearn.datasets import make_vital_signs
 
@@ -52,7 +56,7 @@ def vitals_csv(tmp_path_factory):
 
 
 def test_classification_fit_evaluate_predict(rhythm_csv, tmp_path, capsys):
-    model = tmp_path / "rhythm.joblib"
+    model = tmp_path / "rhythm.sslearn"
     args = ["fit", str(rhythm_csv), "--target-col", "rhythm", "--groups-col", "subject"]
     assert main([*args, *TINY, "--model-out", str(model)]) == 0
     report = capsys.readouterr().out
@@ -61,10 +65,12 @@ def test_classification_fit_evaluate_predict(rhythm_csv, tmp_path, capsys):
     assert "classification (inferred" in report
     assert "grouped by 'subject'" in report
     assert "validation  accuracy" in report
-    bundle = joblib.load(model)
-    assert isinstance(bundle["estimator"], LiquidS4Classifier)
-    assert bundle["estimator"].n_iter_ == 2
-    assert bundle["value_cols"] == ["ecg", "ppg"]
+    assert "sslearn.load(path)" in report
+    estimator, extra = read_model(model)
+    assert isinstance(estimator, LiquidS4Classifier)
+    assert estimator.n_iter_ == 2
+    assert extra["cli"]["value_cols"] == ["ecg", "ppg"]
+    assert extra["cli"]["task"] == "classification"
 
     assert main(["evaluate", str(model), str(rhythm_csv)]) == 0
     report = capsys.readouterr().out
@@ -82,7 +88,7 @@ def test_classification_fit_evaluate_predict(rhythm_csv, tmp_path, capsys):
 
 
 def test_regression_two_targets(vitals_csv, tmp_path, capsys):
-    model = tmp_path / "vitals.joblib"
+    model = tmp_path / "vitals.sslearn"
     args = ["fit", str(vitals_csv), "--target-col", "heart_rate,breathing_rate"]
     args += ["--value-cols", "ecg,ppg", "--test-size", "0.25", "--refit"]
     assert main([*args, *TINY, "--model-out", str(model)]) == 0
@@ -90,7 +96,7 @@ def test_regression_two_targets(vitals_csv, tmp_path, capsys):
     assert "12 train / 4 validation series" in report
     assert "RMSE heart_rate" in report and "breathing_rate" in report
     assert "refit       on all 16 series" in report
-    assert isinstance(joblib.load(model)["estimator"], LiquidS4Regressor)
+    assert isinstance(sslearn.load(model), LiquidS4Regressor)
 
     assert main(["evaluate", str(model), str(vitals_csv)]) == 0
     assert "MAE" in capsys.readouterr().out
@@ -101,18 +107,72 @@ def test_regression_two_targets(vitals_csv, tmp_path, capsys):
     assert len(lines) == 17
 
 
-def test_bare_estimator_file(vitals_csv, tmp_path, capsys):
-    """A model saved from Python works too; its channels come from feature_names_in_."""
+@pytest.fixture(scope="module")
+def heart_rate_model(vitals_csv):
+    """A regressor fitted in Python on the vitals' ecg and ppg channels."""
     from sslearn.data import from_long, long_targets
 
     frame = pd.read_csv(vitals_csv)
     reg = LiquidS4Regressor(d_model=8, n_layers=1, d_state=4, max_epochs=1, device="cpu")
-    reg.fit(from_long(frame, "id", "time", ["ecg", "ppg"]), long_targets(frame, "id", "heart_rate"))
-    path = tmp_path / "bare.joblib"
-    joblib.dump(reg, path)
+    return reg.fit(
+        from_long(frame, "id", "time", ["ecg", "ppg"]), long_targets(frame, "id", "heart_rate")
+    )
+
+
+def test_bare_estimator_file(heart_rate_model, vitals_csv, tmp_path, capsys):
+    """A model saved from Python works too; its channels come from feature_names_in_."""
+    path = tmp_path / "bare.sslearn"
+    sslearn.save(heart_rate_model, path)
     status = main(["evaluate", str(path), str(vitals_csv), "--target-col", "heart_rate"])
     assert status == 0
     assert "heart_rate" in capsys.readouterr().out
+
+
+class MakesMarker:
+    """Unpickling this creates the file ``marker``: proof that code from a file ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return builtins.open, (self.marker, "w")
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize("compress", [0, 3])
+def test_pickle_model_files_are_refused_before_unpickling(
+    command, compress, vitals_csv, tmp_path, capsys
+):
+    marker = tmp_path / "ran"
+    path = tmp_path / "model.joblib"
+    joblib.dump({"estimator": MakesMarker(marker)}, path, compress=compress)
+    assert main([command, str(path), str(vitals_csv), "--target-col", "heart_rate"]) == 2
+    error = capsys.readouterr().err
+    assert "refusing to unpickle" in error
+    assert "sslearn.save" in error and "--allow-pickle" in error
+    assert not marker.exists()
+    pickle.loads(pickle.dumps(MakesMarker(marker))).close()  # the payload is live
+    assert marker.exists()
+
+
+def test_other_model_files_are_refused(vitals_csv, tmp_path, capsys):
+    path = tmp_path / "model.sslearn"
+    path.write_text("id,time\n")
+    assert main(["predict", str(path), str(vitals_csv)]) == 2
+    assert "not an sslearn model file" in capsys.readouterr().err
+
+
+def test_allow_pickle_loads_a_trusted_legacy_bundle(heart_rate_model, vitals_csv, tmp_path, capsys):
+    path = tmp_path / "legacy.joblib"
+    settings = {"id_col": "id", "time_col": "time", "value_cols": ["ecg", "ppg"]}
+    bundle = {"estimator": heart_rate_model, "task": "regression", **settings}
+    joblib.dump({**bundle, "target_cols": ["heart_rate"], "version": "0.0"}, path)
+    assert main(["evaluate", str(path), str(vitals_csv)]) == 2
+    assert "--allow-pickle" in capsys.readouterr().err
+    assert main(["evaluate", str(path), str(vitals_csv), "--allow-pickle"]) == 0
+    assert "heart_rate" in capsys.readouterr().out
+    assert main(["predict", str(path), str(vitals_csv), "--allow-pickle"]) == 0
+    assert capsys.readouterr().out.startswith("id,predicted_heart_rate")
 
 
 @pytest.mark.parametrize(
@@ -139,18 +199,21 @@ def test_input_errors_exit_2_without_traceback(vitals_csv, capsys, extra, messag
 def test_missing_files_and_usage_errors(tmp_path, vitals_csv, capsys):
     assert main(["fit", str(tmp_path / "none.csv"), "--target-col", "y"]) == 2
     assert "no such file" in capsys.readouterr().err
-    assert main(["predict", str(tmp_path / "none.joblib"), str(vitals_csv)]) == 2
+    assert main(["predict", str(tmp_path / "none.sslearn"), str(vitals_csv)]) == 2
     assert "no such model file" in capsys.readouterr().err
     assert main(["fit", str(vitals_csv)]) == 2  # argparse: --target-col is required
     assert "--target-col" in capsys.readouterr().err
     assert main(["--help"]) == 0
 
 
-def test_evaluate_reports_missing_target_column(rhythm_csv, vitals_csv, tmp_path, capsys):
-    model = tmp_path / "rhythm.joblib"
-    main(["fit", str(rhythm_csv), "--target-col", "rhythm", *TINY, "--model-out", str(model)])
-    capsys.readouterr()
-    assert main(["evaluate", str(model), str(vitals_csv)]) == 2
+def test_evaluate_reports_missing_target_column(
+    rhythm_csv, vitals_csv, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", str(rhythm_csv), "--target-col", "rhythm", *TINY]) == 0
+    assert "saved       model.sslearn" in capsys.readouterr().out  # the default output
+    assert isinstance(sslearn.load("model.sslearn"), LiquidS4Classifier)
+    assert main(["evaluate", "model.sslearn", str(vitals_csv)]) == 2
     assert "['rhythm'] (--target-col) not found" in capsys.readouterr().err
 
 
@@ -161,7 +224,7 @@ def test_evaluate_reports_missing_target_column(rhythm_csv, vitals_csv, tmp_path
 def test_parquet_input(vitals_csv, tmp_path, capsys):
     data = tmp_path / "vitals.parquet"
     pd.read_csv(vitals_csv).to_parquet(data)
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.sslearn"
     args = ["fit", str(data), "--target-col", "heart_rate", *TINY, "--model-out", str(model)]
     assert main(args) == 0
     assert "16 series" in capsys.readouterr().out

@@ -63,3 +63,16 @@ def test_predicts_other_lengths():
     assert reg.predict(longer).shape == (5,)
     assert reg.predict(shorter).shape == (5,)
     assert np.isfinite(reg.predict(list(longer[:, 0]) + list(shorter[:, 0]))).all()
+
+
+def test_huge_targets_are_standardised_without_overflow():
+    X, y = frequencies(n=20)
+    reg = LiquidS4Regressor(**TINY).fit(X, y * 1e300)  # their squares overflow float64
+    predictions = reg.predict(X)
+    assert np.isfinite(predictions).all() and np.abs(predictions).max() < 1e301
+
+
+def test_targets_too_wide_to_standardise_are_refused():
+    X, _ = frequencies(n=4)
+    with pytest.raises(ValueError, match=r"too wide a range.*Rescale it"):
+        LiquidS4Regressor(**TINY).fit(X, [1.7e308, -1.7e308, 1.7e308, 1.7e308])

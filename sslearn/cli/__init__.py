@@ -3,15 +3,18 @@
 A long file has one row per observation: a series id, a time stamp, one numeric column per
 channel and the target(s), constant within each series::
 
-    sslearn fit vitals.csv --target-col rhythm --groups-col subject --model-out model.joblib
-    sslearn evaluate model.joblib test.csv
-    sslearn predict model.joblib new.csv --out predictions.csv
+    sslearn fit vitals.csv --target-col rhythm --groups-col subject --model-out model.sslearn
+    sslearn evaluate model.sslearn test.csv
+    sslearn predict model.sslearn new.csv --out predictions.csv
 
 ``fit`` holds out part of the series (``--test-size``, by ``--groups-col`` when given),
-prints a short report and saves a joblib file holding the fitted estimator and the column
-settings, which ``evaluate`` and ``predict`` reuse. In Python,
-``joblib.load("model.joblib")["estimator"]`` is the fitted
-:class:`~sslearn.LiquidS4Classifier` or :class:`~sslearn.LiquidS4Regressor`.
+prints a short report and saves the fitted estimator with the column settings, which
+``evaluate`` and ``predict`` reuse, in the format of :func:`sslearn.save` (JSON and
+safetensors; loading it runs no code from the file). In Python,
+``sslearn.load("model.sslearn")`` is the fitted :class:`~sslearn.LiquidS4Classifier` or
+:class:`~sslearn.LiquidS4Regressor`. ``evaluate`` and ``predict`` refuse pickle and joblib
+files (such as the ``model.joblib`` of earlier versions) unless given ``--allow-pickle``,
+which is only for files you trust.
 
 Input problems (a missing file or column, a bad ``--param``) end with exit code 2 and a
 one-line message on stderr, not a traceback.
@@ -25,7 +28,8 @@ The package's modules, one job each:
 - ``_estimator``: ``--param`` parsing (:func:`parse_params`), the task, making and fitting
   the estimator;
 - ``_scores``: the one-line scores of a fitted estimator;
-- ``_bundle``: saving and loading the model file, and the column settings it records;
+- ``_bundle``: saving and loading the model file (refusing pickles), and the column settings
+  it records;
 - ``_output``: writing predictions (a CSV file or standard output);
 - ``_fit``, ``_evaluate``, ``_predict``: the three sub-commands.
 """

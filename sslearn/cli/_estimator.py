@@ -87,6 +87,8 @@ def _fit_estimator(estimator, X, y) -> float:
         estimator.fit(X, y)
     except InvalidParameterError as error:
         raise CLIError(f"invalid --param: {error}") from error
+    except ValueError as error:  # data the estimator refuses (one class, too few series, ...)
+        raise CLIError(f"cannot fit the model: {error}") from error
     return time.perf_counter() - start
 
 

@@ -17,7 +17,7 @@ from sslearn.cli._scores import _rmse, _scores
 def _command_evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import classification_report, confusion_matrix
 
-    bundle = _load_model(args.model)
+    bundle = _load_model(args.model, allow_pickle=args.allow_pickle)
     settings = _settings(bundle, args)
     if not settings["target_cols"]:
         raise CLIError("evaluate needs the target column(s): pass --target-col")

@@ -41,7 +41,14 @@ def _split(n_series: int, y: np.ndarray, groups, task: str, test_size: float, se
     try:
         return train_test_split(index, test_size=test_size, random_state=seed, stratify=stratify)
     except ValueError:  # a class too small to stratify
+        pass
+    try:
         return train_test_split(index, test_size=test_size, random_state=seed)
+    except ValueError as error:  # too few series to hold some out
+        raise CLIError(
+            f"cannot hold out a validation part of {n_series} series: {error}; "
+            "pass --test-size 0 to fit on all of them"
+        ) from error
 
 
 def _command_fit(args: argparse.Namespace) -> int:
@@ -99,5 +106,5 @@ def _command_fit(args: argparse.Namespace) -> int:
             seconds = _fit_estimator(estimator, rows, y)
             print(f"refit       on all {len(y)} series in {seconds:.1f} s")
     _save_bundle(estimator, task, settings, args.model_out)
-    print(f"saved       {args.model_out} (in Python: joblib.load(path)['estimator'])")
+    print(f"saved       {args.model_out} (in Python: sslearn.load(path))")
     return 0

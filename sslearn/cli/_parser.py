@@ -45,7 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
             + (" (default: every other numeric column)" if defaults else saved),
         )
 
-    fit = commands.add_parser("fit", help="train a model and save it with joblib")
+    def allow_pickle(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--allow-pickle",
+            action="store_true",
+            help="also load a legacy pickle/joblib model file. UNSAFE: unpickling runs any "
+            "code the file holds; use it only for files you trust, and convert them with "
+            "sslearn.save",
+        )
+
+    fit = commands.add_parser(
+        "fit", help="train a model and save it in the safe sslearn.save format"
+    )
     fit.add_argument("data", help="long-format .csv, .tsv or .parquet file")
     columns(fit, defaults=True)
     fit.add_argument(
@@ -80,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the split and (unless set by --param) of the model (default: 0)",
     )
     fit.add_argument(
-        "--model-out", default="model.joblib", help="output file (default: model.joblib)"
+        "--model-out",
+        default="model.sslearn",
+        help="output file, JSON and safetensors in a zip that loading cannot turn into code "
+        "(default: model.sslearn)",
     )
     fit.set_defaults(run=_command_fit)
 
@@ -89,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", help="long-format .csv, .tsv or .parquet file")
     columns(evaluate, defaults=False)
     evaluate.add_argument("--target-col", help="target column(s) (default: as in fit)")
+    allow_pickle(evaluate)
     evaluate.set_defaults(run=_command_evaluate)
 
     predict = commands.add_parser("predict", help="predict every series of a file")
@@ -101,5 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--out", help="output CSV: one row per series id (default: standard output)"
     )
+    allow_pickle(predict)
     predict.set_defaults(run=_command_predict)
     return parser

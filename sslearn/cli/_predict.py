@@ -13,7 +13,7 @@ from sslearn.cli._read import _read_series
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    bundle = _load_model(args.model)
+    bundle = _load_model(args.model, allow_pickle=args.allow_pickle)
     settings = _settings(bundle, args)
     _, rows, _ = _read_series(args.data, settings)
     estimator = bundle["estimator"]

@@ -122,8 +122,11 @@ def to_panel(X: Any, *, allow_nan: bool = True, input_name: str = "X") -> Panel:
     raise TypeError(f"{input_name} of type {type(X).__name__} is not supported. Pass {_ACCEPTED}.")
 
 
-def _is_series(value: object) -> bool:
-    return isinstance(value, pd.Series | np.ndarray | list | tuple)
+def is_series(value: object) -> bool:
+    """A series or array (torch tensors too), not a number."""
+    if isinstance(value, pd.Series | np.ndarray | list | tuple):
+        return True
+    return hasattr(value, "__array__") and getattr(value, "ndim", 0) >= 1
 
 
 def _ndim_error(ndim: int, shape: tuple, input_name: str) -> ValueError:
@@ -183,7 +186,7 @@ def _from_sequence(seq: Sequence, *, allow_nan: bool, input_name: str) -> Panel:
         blocks = [frame_block(f, f"{input_name}[{i}]") for i, f in enumerate(seq)]
         names = string_names(columns)
     else:
-        if not _is_series(seq[0]):
+        if not is_series(seq[0]):
             # a flat list of numbers is one 1-D array, not a panel
             return _from_array(np.asarray(seq), allow_nan=allow_nan, input_name=input_name)
         blocks = [_element_block(el, f"{input_name}[{i}]") for i, el in enumerate(seq)]

@@ -3,8 +3,10 @@
 Which layout a DataFrame is in is decided from its structure, in this order:
 
 1. a row MultiIndex with 2 levels (instance, time)  -> "pd-multiindex" (sktime converter);
-2. object columns whose cells are pd.Series / 1-D arrays -> "nested_univ";
-3. anything else -> wide: one row per series, one column per time point, univariate.
+2. object columns whose cells are pd.Series / 1-D arrays / lists -> "nested_univ";
+3. anything else -> wide: one row per series, one column per time point, univariate;
+   unless it looks like a *long* frame (one row per observation; ``check_not_long``),
+   which is refused with a pointer to ``from_long``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
 from sslearn.data._build import empty_error, panel_from_blocks, panel_from_padded
-from sslearn.data._dtypes import array_as_float32, check_numeric_frame, frame_as_float32
+from sslearn.data._dtypes import array_as_float32, frame_as_float32, numeric_frame
+from sslearn.data._long import check_not_long
 from sslearn.data._panel import Panel
 
 __all__ = ["frame_block", "frame_to_panel", "string_names"]
@@ -46,6 +50,7 @@ def frame_to_panel(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> Pan
         return _from_nested(df, allow_nan=allow_nan, input_name=input_name)
     if df.shape[1] == 0:
         raise empty_error("feature", df.shape)
+    check_not_long(df, input_name)
     values = frame_as_float32(df, input_name)[:, None, :]
     return panel_from_padded(values, None, allow_nan=allow_nan, input_name=input_name)
 
@@ -54,7 +59,7 @@ def frame_to_panel(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> Pan
 
 
 def _is_cell(value: object) -> bool:
-    return isinstance(value, pd.Series | np.ndarray)
+    return isinstance(value, pd.Series | np.ndarray | list | tuple)
 
 
 def _is_nested(df: pd.DataFrame) -> bool:
@@ -108,6 +113,20 @@ def _from_nested(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> Panel
 # -- pd-multiindex (via sktime) -----------------------------------------------------------
 
 
+def _time_level_hint(index: pd.MultiIndex, input_name: str) -> str:
+    """A way out when the time level is of a type sktime refuses (floats, text)."""
+    times = index.levels[1]
+    if ptypes.is_integer_dtype(times.dtype) or isinstance(
+        times, pd.DatetimeIndex | pd.PeriodIndex | pd.TimedeltaIndex
+    ):
+        return ""
+    return (
+        f" Its time level holds {times.dtype} values, but sktime takes integer, datetime, "
+        "timedelta or period time stamps; sslearn.data.from_long takes any sortable ones: "
+        f"from_long({input_name}.reset_index(), id_col=..., time_col=...)."
+    )
+
+
 def _from_multiindex(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> Panel:
     if df.index.nlevels != 2:
         raise ValueError(
@@ -117,7 +136,15 @@ def _from_multiindex(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> P
         )
     if df.shape[1] == 0:
         raise empty_error("channel", df.shape)
-    check_numeric_frame(df, input_name)
+    df = numeric_frame(df, input_name)
+    duplicated = df.index.duplicated()
+    if duplicated.any():  # sktime's converters would fail on them with a reshape error
+        instance, time = df.index[duplicated][0]
+        raise ValueError(
+            f"{input_name} has {int(duplicated.sum())} duplicated (instance, time) row(s), "
+            f"e.g. instance {instance} at time {time}; each time stamp may occur once per "
+            f"instance. Aggregate them first, e.g. {input_name}.groupby(level=[0, 1]).mean()."
+        )
     try:
         from sktime.datatypes import check_is_mtype, convert_to
     except ImportError as exc:
@@ -136,6 +163,7 @@ def _from_multiindex(df: pd.DataFrame, *, allow_nan: bool, input_name: str) -> P
             f"{input_name} has a 2-level row MultiIndex but is not a valid sktime "
             f"'pd-multiindex' panel: {msg} (Note that sort_index() also sorts the instances: "
             "the series then follow the sorted order, so align y with it.)"
+            + _time_level_hint(df.index, input_name)
         )
     names = string_names(df.columns)
     # sktime's numpy3D converter reshapes the rows, which is only right when each

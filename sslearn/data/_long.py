@@ -3,7 +3,8 @@
 scikit-learn splits ``X`` by rows, so a long frame cannot be cross-validated as is: its rows
 are observations, not series. :func:`from_long` regroups it into a DataFrame with one row
 per series id (sktime's "nested_univ" layout), which sklearn's ``_safe_indexing`` splits
-correctly and :func:`~sslearn.data.to_panel` reads.
+correctly and :func:`~sslearn.data.to_panel` reads. :func:`check_not_long` recognises a long
+frame handed over as if it were wide, and says to call :func:`from_long` first.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
-from sslearn.data._dtypes import check_numeric_frame
+from sslearn.data._dtypes import numeric_frame
 
-__all__ = ["from_long", "long_targets"]
+__all__ = ["check_not_long", "from_long", "long_targets"]
+
+# column names that give a flat frame away as long: series ids and time stamps
+_ID_NAMES = frozenset(
+    {"id", "series", "subject", "patient", "case", "instance", "record", "participant", "trial"}
+)
+_TIME_NAMES = frozenset(
+    {"t", "time", "timestamp", "datetime", "date", "time_index", "timepoint", "time_step"}
+)
 
 
 def _check_frame(df: object, columns: dict[str, Hashable]) -> None:
@@ -121,7 +131,7 @@ def from_long(
         raise ValueError(
             f"df has no value columns besides {id_col!r} and {time_col!r}; pass value_cols."
         )
-    check_numeric_frame(df[value_cols], "df value column(s)")
+    value_frame = numeric_frame(df[value_cols], "df value column(s)")
     times = df[time_col]
     if times.isna().any():
         raise ValueError(
@@ -143,7 +153,7 @@ def from_long(
             f"first, e.g. df.groupby([{id_col!r}, {time_col!r}], as_index=False).mean()."
         )
 
-    values = df[value_cols].to_numpy(dtype=np.float64, na_value=np.nan)[order]
+    values = value_frame.to_numpy(dtype=np.float64, na_value=np.nan)[order]
     time_index = pd.Index(times, name=time_col)
     bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, codes.size]
     columns = {}
@@ -200,3 +210,111 @@ def long_targets(df: pd.DataFrame, id_col: Hashable, target_col: Hashable) -> pd
             f"more than one distinct target, e.g. {bad[:5]}. Give each series one target."
         )
     return pd.Series(grouped.first().to_numpy(), index=ids, name=target_col)
+
+
+# -- long frames handed over as if they were wide ---------------------------------------
+
+
+def _name(column: object) -> str | None:
+    """A column label in lower snake case, or None when it is not a string."""
+    if not isinstance(column, str):
+        return None
+    return column.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _is_id_name(name: str | None) -> bool:
+    return name is not None and (name in _ID_NAMES or name.endswith("_id"))
+
+
+def _has_repeats(column: pd.Series) -> bool:
+    try:
+        return column.nunique(dropna=False) < len(column)
+    except TypeError:  # unhashable cells: no ids
+        return False
+
+
+def _is_time_stamps(column: pd.Series) -> bool:
+    dtype = column.dtype
+    return (
+        ptypes.is_datetime64_any_dtype(dtype)
+        or ptypes.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def _is_time_steps(column: pd.Series) -> bool:
+    """Numbers that repeat or increase: time steps of several series, or of one."""
+    dtype = column.dtype
+    if not ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype) or len(column) < 2:
+        return False
+    return _has_repeats(column) or column.is_monotonic_increasing
+
+
+def _is_text(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _is_text(pd.Series(dtype.categories))
+    return not ptypes.is_bool_dtype(dtype) and ptypes.is_string_dtype(column)
+
+
+def _long_columns(df: pd.DataFrame) -> tuple[list, list, list]:
+    """(id columns with repeated values, time columns, id-named columns of unique values)."""
+    ids, times, unique_ids = [], [], []
+    for label in df.columns:
+        column, name = df[label], _name(label)
+        if isinstance(column, pd.DataFrame):  # duplicated labels: let the dtype checks speak
+            continue
+        if _is_time_stamps(column) or (name in _TIME_NAMES and _is_time_steps(column)):
+            times.append(label)
+        elif _is_id_name(name):
+            (ids if _has_repeats(column) else unique_ids).append(label)
+        elif _is_text(column) and _has_repeats(column):
+            ids.append(label)  # repeated text labels: ids (a wide frame holds numbers)
+    return ids, times, unique_ids
+
+
+def check_not_long(df: pd.DataFrame, input_name: str = "X") -> None:
+    """Refuse a flat DataFrame that is long (one row per observation) rather than wide.
+
+    A flat frame is read as wide: one row per series, one column per time point. A long
+    frame read that way would silently become many short series of ids, time stamps and
+    values, so it is recognised by columns no wide frame has: time stamps (a datetime,
+    timedelta or period dtype; or a column named like ``time`` / ``timestamp`` / ``t`` whose
+    values repeat or increase), or series ids (a column named like ``id`` / ``subject`` /
+    ``patient`` / ``*_id``, or of text labels, whose values repeat). A wide frame's columns
+    are time points holding numbers, so none of these fire on it.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A frame without row MultiIndex and without nested cells.
+    input_name : str, default="X"
+        How to name ``df`` in error messages.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` looks long (the message names the columns and the ``from_long`` call
+        that converts it), or has an id-named column of unique values (an id column in a
+        wide frame, which would be read as a time point).
+    """
+    ids, times, unique_ids = _long_columns(df)
+    if ids or times:
+        found = [f"{label!r} repeats series ids" for label in ids]
+        found += [f"{label!r} holds time stamps" for label in times]
+        id_col = repr(ids[0]) if ids else "<series id column>"
+        time_col = repr(times[0]) if times else "<time column>"
+        raise ValueError(
+            f"{input_name} looks like a long-format DataFrame (one row per observation): "
+            f"column {', column '.join(found)}. A flat DataFrame is read as wide (one row "
+            "per series, one column per time point). Convert it first with "
+            f"sslearn.data.from_long({input_name}, id_col={id_col}, time_col={time_col}), "
+            "which gives one row per series (and y per series with "
+            f"sslearn.data.long_targets({input_name}, id_col={id_col}, target_col=...))."
+        )
+    if unique_ids:
+        raise ValueError(
+            f"{input_name} is read as a wide DataFrame (one row per series, every column a "
+            f"time point), but column(s) {unique_ids} look like series ids. Move them to "
+            f"the index ({input_name}.set_index({unique_ids[0]!r})) or drop them."
+        )

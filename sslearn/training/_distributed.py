@@ -296,6 +296,7 @@ def train_distributed(
         except (mp.ProcessRaisedException, mp.ProcessExitedException) as failure:
             error = _rank_error(workdir, failure, devices, network)
             raise error from error.__cause__  # the rank's traceback, not torch's summary
+        # never a user's file: each load here reads what a rank wrote to our private workdir
         output = torch.load(os.path.join(workdir, "result.pt"), weights_only=False)
         network.load_state_dict(output["state"])
         return output["result"]
@@ -328,7 +329,7 @@ def _rank_error(workdir, failure, devices, network) -> BaseException:
     for rank in range(len(devices)):
         path = os.path.join(workdir, f"error-{rank}.pkl")
         if os.path.exists(path):
-            with open(path, "rb") as file:
+            with open(path, "rb") as file:  # never a user's file: a rank's, in our workdir
                 records.append(pickle.load(file))
     if not records:  # killed (signal, out of host memory) before it could write
         rank = failure.error_index
@@ -338,7 +339,7 @@ def _rank_error(workdir, failure, devices, network) -> BaseException:
     record = min(records, key=lambda r: r["time"])
     rank, where = record["rank"], f"{devices[record['rank']]}, pid {record['pid']}"
     try:
-        error = pickle.loads(record["exception"])
+        error = pickle.loads(record["exception"])  # from a rank's record above, not a user's
     except Exception:
         error = RuntimeError(f"rank {rank} ({where}) raised:\n{record['traceback']}")
     else:
@@ -351,7 +352,7 @@ def _rank_error(workdir, failure, devices, network) -> BaseException:
     if isinstance(error, NonFiniteLossError):
         path = os.path.join(workdir, "result.pt")
         if os.path.exists(path):  # rank 0 kept the last finite epoch
-            output = torch.load(path, weights_only=False)
+            output = torch.load(path, weights_only=False)  # never a user's file: rank 0's
             network.load_state_dict(output["state"])
             error.result = output["result"]
     return error
@@ -387,6 +388,7 @@ def _run_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> N
 
 
 def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> None:
+    # never a user's file: the job the parent process wrote to its private workdir
     job: _Job = torch.load(os.path.join(workdir, "job.pt"), weights_only=False)
     device = job.devices[rank]
     if device.type == "cuda":

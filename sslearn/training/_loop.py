@@ -1,5 +1,6 @@
 """The training loop: AdamW with SSM parameter groups, a per-step schedule, gradient clipping,
-early stopping with best-weight restore, mixed precision, and interrupt / divergence safety.
+early stopping with best-weight restore, mixed precision, and interrupt / divergence /
+out-of-memory safety.
 
 Data stay on the device for the whole run and batches are drawn there; the host reads the
 device once per epoch (the epoch's loss sums and a finiteness check of the weights).
@@ -34,6 +35,19 @@ class NonFiniteLossError(RuntimeError):
     """The training loss or the weights became NaN or infinite.
 
     ``result`` holds the :class:`TrainingResult` of the finite epochs before it.
+    """
+
+    def __init__(self, message: str, result: TrainingResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class TrainingOutOfMemoryError(torch.OutOfMemoryError):
+    """The device ran out of memory during training; the best weights so far were kept.
+
+    A :class:`torch.OutOfMemoryError` (so ``except torch.cuda.OutOfMemoryError`` still
+    catches it), raised from the original one, whose message says what to lower.
+    ``result`` holds the :class:`TrainingResult` of the epochs before it.
     """
 
     def __init__(self, message: str, result: TrainingResult | None = None) -> None:
@@ -256,13 +270,20 @@ class Trainer:
         except KeyboardInterrupt:
             network.load_state_dict(best_state)
             result.stop_reason = "interrupted"
-            kept = f"epoch {result.best_epoch}" if result.best_epoch else "the initial weights"
             warnings.warn(
                 f"training interrupted by KeyboardInterrupt during epoch {epoch}; "
-                f"kept the weights of {kept}",
+                f"kept the weights of {_kept(result)}",
                 TrainingInterruptedWarning,
                 stacklevel=3,
             )
+        except torch.OutOfMemoryError as error:
+            self.graphed = None  # frees the graph's memory pool
+            optimizer.zero_grad(set_to_none=True)
+            network.load_state_dict(best_state)
+            network.eval()
+            result.stop_reason = "out_of_memory"
+            message = _out_of_memory_message(epoch, result, config, train_set, self.device)
+            raise TrainingOutOfMemoryError(message, result) from error
         finally:
             progress.close()
         if valid_set is not None and result.stop_reason != "interrupted":
@@ -300,6 +321,23 @@ def _average_into(
         else:
             value.copy_(state[key])
     return averaged
+
+
+def _kept(result: TrainingResult) -> str:
+    return f"epoch {result.best_epoch}" if result.best_epoch else "the initial weights"
+
+
+def _out_of_memory_message(
+    epoch: int, result: TrainingResult, config: TrainingConfig, data: SeriesSet, device
+) -> str:
+    return (
+        f"{device} ran out of memory in training epoch {epoch} (batch_size="
+        f"{config.batch_size}, series of up to {data.full_length} time steps); the network "
+        f"keeps the weights of {_kept(result)}. Lower batch_size (e.g. batch_size="
+        f"{max(1, config.batch_size // 2)}), shorten the series (crop or downsample them), "
+        "or make the network smaller (d_model, n_layers, n_estimators); precision="
+        "'bf16-mixed' also saves memory on a GPU."
+    )
 
 
 def _divergence_message(epoch: int, loss_sum: float, config: TrainingConfig) -> str:
@@ -358,6 +396,8 @@ def train(
         If the loss or the weights stop being finite; the network keeps the weights of the
         last finite epoch. A KeyboardInterrupt instead ends training with a
         :class:`TrainingInterruptedWarning` and the best weights so far.
+    TrainingOutOfMemoryError
+        If the device runs out of memory; the network keeps the best weights so far.
     """
     trainer = Trainer(network, loss_fn, config, device, generator, score_fn)
     return trainer.run(train_set, valid_set, optimizer_state, first_epoch)

@@ -483,3 +483,58 @@ def test_pd_multiindex_without_sktime_says_how_to_proceed(monkeypatch):
         to_panel(multiindex(make_series(26)))
     # everything else works without sktime, including from_long's nested_univ layout
     assert to_panel(nested(make_series(26))).n_samples == 5
+
+
+# -- found by tests/test_fuzz_inputs.py -------------------------------------------------
+
+
+def test_tensors_and_other_array_likes_are_series():
+    torch = pytest.importorskip("torch")
+    series = make_series(31, n_missing=0)
+    panel = to_panel([torch.tensor(s) for s in series])  # was numpy's "inhomogeneous shape"
+    assert_panel_equal(panel, to_panel(series))
+
+
+def test_object_columns_of_numbers_read_as_numbers():
+    series = make_series(32, n_missing=0)
+    univariate = [s[0] for s in series]
+    as_objects = [pd.Series(s, dtype=object) for s in univariate]
+    assert_panel_equal(to_panel(as_objects), to_panel(univariate))  # was "non-numeric"
+    wide = pd.DataFrame(nan_padded(series)[:, 0]).astype(object)
+    wide.iloc[0, 1] = pd.NA  # was pandas' "float() argument must be ... not 'NAType'"
+    wide.iloc[1, 2] = None
+    panel = to_panel(wide)
+    assert panel.missing[0, 0, 1] and panel.missing[1, 0, 2]
+    frame = multiindex(series).astype(object)
+    assert_panel_equal(to_panel(frame), to_panel(series), names=False)
+
+
+def test_nested_cells_may_be_lists():
+    series = make_series(33, lengths=[4, 4, 2], n_missing=0)
+    cells = pd.DataFrame({c: [list(s[j]) for s in series] for j, c in enumerate("abc")})
+    assert_panel_equal(to_panel(cells), to_panel(series), names=False)
+
+
+def test_a_series_of_text_is_named_as_one():
+    with pytest.raises(TypeError, match=r"X\[1\] has non-numeric dtype"):
+        to_panel([pd.Series([1.0, 2.0]), pd.Series(["a", "b"])])
+
+
+def test_multiindex_with_repeated_time_stamps_is_refused():
+    frame = multiindex(make_series(34, n_missing=0))
+    frame = frame.set_axis(
+        pd.MultiIndex.from_arrays([frame.index.get_level_values(0), np.zeros(len(frame), int)])
+    )  # was sktime's "cannot reshape array"
+    with pytest.raises(ValueError, match=r"duplicated \(instance, time\).*instance 0 at time 0"):
+        to_panel(frame)
+
+
+@pytest.mark.parametrize("times", ["float", "text"])
+def test_multiindex_time_stamps_sktime_refuses_point_to_from_long(times):
+    pytest.importorskip("sktime")
+    frame = multiindex(make_series(35, n_missing=0))
+    steps = frame.index.get_level_values(1)
+    steps = steps * 0.5 if times == "float" else steps.astype(str)
+    frame = frame.set_axis(pd.MultiIndex.from_arrays([frame.index.get_level_values(0), steps]))
+    with pytest.raises(ValueError, match=r"time level holds .* from_long\(X\.reset_index\(\)"):
+        to_panel(frame)

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 from sklearn.utils import _safe_indexing
 
 from sslearn.data import from_long, long_targets, to_panel
+from sslearn.data._long import check_not_long
 from tests.data.test_convert import assert_panel_equal
 
 IDS = ["s3", "s0", "s4", "s1", "s2"]  # ids in the order the rows first appear
@@ -203,3 +204,69 @@ def test_from_long_rejections(df, kwargs, exc, match):
 def test_long_targets_missing_column():
     with pytest.raises(ValueError, match=r"\{'target_col': 'label'\} not found"):
         long_targets(_base(), "id", "label")
+
+
+# -- check_not_long: a long frame handed over as a wide one --------------------------------
+
+
+def _long(n=4, length=3):
+    return pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(n), length),
+            "time": np.tile(np.arange(length), n),
+            "x": np.arange(n * length, dtype=float),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame", "found"),
+    [
+        (_long(), r"'id' repeats series ids, column 'time' holds time stamps"),
+        (_long().rename(columns={"id": "Subject", "time": "t"}), r"'Subject'.*'t'"),
+        (_long().rename(columns={"id": "record_id"}), r"'record_id' repeats"),
+        (_long().drop(columns="time"), r"id_col='id', time_col=<time column>"),
+        (_long().drop(columns="id"), r"id_col=<series id column>, time_col='time'"),
+        (
+            _long().assign(id="s" + _long()["id"].astype(str)).rename(columns={"id": "k"}),
+            r"'k' repeats series ids",
+        ),  # text labels under any name
+        (
+            _long().assign(when=pd.Timestamp("2024") + pd.to_timedelta(_long()["time"], "D")),
+            r"'time' holds time stamps, column 'when' holds time stamps",  # by dtype alone
+        ),
+        (_long(n=1), r"'time' holds time stamps"),  # one series: increasing time steps
+    ],
+)
+def test_long_frames_are_refused(frame, found):
+    with pytest.raises(ValueError, match=rf"long-format DataFrame.*{found}") as info:
+        check_not_long(frame)
+    assert "sslearn.data.from_long(X, id_col=" in str(info.value)
+    with pytest.raises(ValueError, match="long-format"):
+        to_panel(frame)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(np.arange(12).reshape(4, 3) % 2),  # integers that repeat
+        pd.DataFrame(np.ones((4, 3)), columns=["t0", "t1", "t2"]),
+        pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["a", "b", "c"]),  # increasing
+        pd.DataFrame({"time": [3.0, 1.0, 2.0, 0.5]}),  # named time, but neither repeats nor rises
+        pd.DataFrame({"x": [1.0, 1.0]}, index=pd.to_datetime(["2024-01-01", "2024-01-01"])),
+    ],
+)
+def test_wide_frames_pass(frame):
+    check_not_long(frame)
+
+
+def test_an_id_column_of_unique_values_is_refused():
+    with pytest.raises(ValueError, match=r"\['patient_id'\] look like series ids"):
+        check_not_long(pd.DataFrame({"patient_id": [1, 2, 3], "0": [1.0, 2.0, 3.0]}))
+
+
+def test_from_long_reads_object_columns_of_numbers():
+    df = _long().astype({"x": object})
+    df.loc[1, "x"] = pd.NA  # was pandas' "float() argument must be ... not 'NAType'"
+    rows = from_long(df)
+    assert np.isnan(rows.iloc[0, 0].iloc[1]) and rows.iloc[0, 0].dtype == np.float64
