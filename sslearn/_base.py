@@ -16,9 +16,10 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
@@ -273,7 +274,7 @@ class BaseLiquidS4(BaseEstimator):
         return None
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None):
+    def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None, groups=None):
         if y is None:
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but the target "
@@ -286,6 +287,7 @@ class BaseLiquidS4(BaseEstimator):
         targets = self._encode_targets(y, first=first, classes=classes)
         check_consistent_length(panel.lengths, targets)
         weights = self._sample_weights(sample_weight, panel, targets, incremental=incremental)
+        groups = None if groups is None else _check_groups(groups, len(targets))
         if first:
             self.n_channels_ = panel.n_channels
             self.n_timepoints_ = int(panel.lengths.max())
@@ -313,7 +315,7 @@ class BaseLiquidS4(BaseEstimator):
                     self._start_network(data.values.shape[1])
             else:
                 self._check_architecture()
-            train_set, valid_set = self._split(data, targets, seed, early)
+            train_set, valid_set = self._split(data, targets, seed, early, groups)
             config = self._training_config(incremental, early)
             try:
                 result = self._train(train_set, valid_set, config, device, generator, seed)
@@ -321,6 +323,7 @@ class BaseLiquidS4(BaseEstimator):
                 self._record(error.result, early)
                 raise
         self._record(result, early)
+        self._calibrate(None if incremental else valid_set)
         return self
 
     def _data_parallel(self) -> bool:
@@ -414,10 +417,35 @@ class BaseLiquidS4(BaseEstimator):
                 f"{changed} changed since it was built; set warm_start=False to start over."
             )
 
-    def _split(self, data: SeriesSet, targets: np.ndarray, seed: int, early: bool):
+    def _split(self, data: SeriesSet, targets: np.ndarray, seed: int, early: bool, groups=None):
+        """Training and validation sets (None without early stopping): a stratified
+        ``validation_fraction`` of the series, or of the ``groups`` (whole groups held out)."""
         if not early:
             return data, None
-        index = np.arange(len(data))
+        train_index, valid_index = self._split_index(targets, seed, groups)
+        return data.subset(np.sort(train_index)), data.subset(np.sort(valid_index))
+
+    def _split_index(self, targets: np.ndarray, seed: int, groups=None):
+        """Row indices of the training and validation parts (see :meth:`_split`)."""
+        index = np.arange(len(targets))
+        if groups is not None:
+            n_groups = np.unique(groups).size
+            if n_groups < 2:
+                raise ValueError(
+                    f"groups has {n_groups} distinct value(s); early stopping holds out whole "
+                    "groups for validation and needs at least 2. Pass more groups, "
+                    "groups=None, or early_stopping=False."
+                )
+            splitter = GroupShuffleSplit(
+                n_splits=1, test_size=self.validation_fraction, random_state=seed
+            )
+            try:
+                return next(splitter.split(index, groups=groups))
+            except ValueError as error:  # every group held out
+                raise ValueError(
+                    f"Cannot hold out validation_fraction={self.validation_fraction} of "
+                    f"{n_groups} groups and keep one for training: {error}"
+                ) from error
         stratify = self._stratify(targets)
         try:
             train_index, valid_index = train_test_split(
@@ -427,7 +455,7 @@ class BaseLiquidS4(BaseEstimator):
             train_index, valid_index = train_test_split(
                 index, test_size=self.validation_fraction, random_state=seed
             )
-        return data.subset(np.sort(train_index)), data.subset(np.sort(valid_index))
+        return train_index, valid_index
 
     def _record(self, result, early: bool) -> None:
         self.history_.extend(result.history)
@@ -440,15 +468,29 @@ class BaseLiquidS4(BaseEstimator):
             self.validation_scores_ = [record["valid_score"] for record in result.history]
             self.best_validation_score_ = result.best_valid_score
 
-    # -- prediction ------------------------------------------------------------------------
-    def _forward(self, X) -> np.ndarray:
-        """Validated ``X`` through the fitted network: float64 outputs (n_samples, n_outputs)."""
+    # -- held-out calibration --------------------------------------------------------------
+    def _calibrate(self, valid_set: SeriesSet | None) -> None:
+        """Store, as fitted attributes, what the uncertainty methods need from the held-out
+        part ``valid_set`` of the fit; None when there is none (no early stopping, or
+        ``partial_fit``). The same part chose the stopping epoch. A no-op here."""
+
+    def _check_calibrated(self, attribute: str, method: str) -> None:
+        """Raise a ValueError naming ``method`` when the fit left no held-out scores."""
         check_is_fitted(self)
-        panel, _ = validate_series(self, X, reset=False)
-        self._check_missing(panel)
-        data = self._series_set(panel)
+        if getattr(self, attribute, None) is None:
+            raise ValueError(
+                f"{method} calibrates on the part of the training series held out for early "
+                f"stopping, but this {type(self).__name__} was fitted without one (or last "
+                "trained by partial_fit). Fit it with early_stopping=True, which holds out "
+                "validation_fraction of the series."
+            )
+
+    def _outputs(self, data: SeriesSet, *, members: bool = False) -> np.ndarray:
+        """The fitted network's float64 outputs of ``data``: (n_samples, n_outputs), or each
+        ensemble member's (n_samples, n_estimators, n_outputs) with ``members``."""
         device = resolve_device(self.device)
         self.network_.to(device)
+        combine = self.n_estimators > 1 and not members
         outputs = predict_outputs(
             self.network_,
             data,
@@ -456,9 +498,74 @@ class BaseLiquidS4(BaseEstimator):
             batch_size=self._predict_batch_size(data.values.shape[-1]),
             precision=resolve_precision(self.precision, device),
             dtype=self._inference_dtype(device),
-            transform=self._combine_members if self.n_estimators > 1 else None,
+            transform=self._combine_members if combine else None,
+        )
+        outputs = outputs.numpy().astype(np.float64)
+        if members and outputs.ndim == 2:  # a single network: one member
+            outputs = outputs[:, None, :]
+        return outputs
+
+    def _member_outputs(self, X) -> np.ndarray:
+        """Validated ``X`` through each ensemble member: (n_samples, n_estimators, n_outputs)."""
+        check_is_fitted(self)
+        panel, _ = validate_series(self, X, reset=False)
+        self._check_missing(panel)
+        return self._outputs(self._series_set(panel), members=True)
+
+    # -- prediction ------------------------------------------------------------------------
+    def _forward(self, X, *, features: bool = False) -> np.ndarray:
+        """Validated ``X`` through the fitted network: float64 outputs (n_samples, n_outputs),
+        or with ``features`` the pooled features before the head (n_samples, n_features)."""
+        check_is_fitted(self)
+        panel, _ = validate_series(self, X, reset=False)
+        self._check_missing(panel)
+        data = self._series_set(panel)
+        device = resolve_device(self.device)
+        self.network_.to(device)
+        outputs = predict_outputs(
+            _PooledFeatures(self.network_) if features else self.network_,
+            data,
+            device=device,
+            batch_size=self._predict_batch_size(data.values.shape[-1]),
+            precision=resolve_precision(self.precision, device),
+            dtype=self._inference_dtype(device),
+            transform=self._combine_members if self.n_estimators > 1 and not features else None,
         )
         return outputs.numpy().astype(np.float64)
+
+    def embed(self, X) -> np.ndarray:
+        """The fitted network's pooled features of each series: the input of its final
+        linear head.
+
+        They pass through the same validation, scaling and batching as :meth:`predict`, and
+        suit a downstream estimator, clustering or a plot. The head applied to them gives the
+        network's outputs (for a classifier, its logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features)
+            ``n_features`` is ``d_model`` per ensemble member, twice that with
+            ``pooling="mean+max"`` (each member's means, then its maxima). With
+            ``n_estimators > 1`` the members' features are concatenated member after member:
+            columns ``k * f`` to ``(k + 1) * f - 1`` belong to member ``k``, with ``f`` the
+            features of one member.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sslearn import LiquidS4Classifier
+        >>> X = np.random.RandomState(0).randn(20, 2, 16)
+        >>> y = np.arange(20) % 2
+        >>> clf = LiquidS4Classifier(d_model=8, n_layers=1, d_state=4, max_epochs=2,
+        ...                          device="cpu", random_state=0).fit(X, y)
+        >>> clf.embed(X).shape  # the classifier's mean+max pooling: 2 * d_model features
+        (20, 16)
+        """
+        return self._forward(X, features=True)
 
     def _check_missing(self, panel: Panel) -> None:
         """Warn or raise (``missing_at_predict``) at missing values the fit never saw."""
@@ -488,6 +595,99 @@ class BaseLiquidS4(BaseEstimator):
         width = self.d_model * self.n_estimators * (2 if self.bidirectional else 1)
         per_series = max(1, width * n_timepoints)
         return int(np.clip(_PREDICT_ELEMENTS // per_series, 1, max(self.batch_size, 1024)))
+
+    def explain(
+        self,
+        X,
+        baseline=None,
+        target=None,
+        method: str = "integrated_gradients",
+        n_steps: int = 50,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
+        """Attribute each series' output to its input values (integrated gradients).
+
+        The attribution of a value is its difference from the baseline times the gradient of
+        the explained output averaged along the straight path from the baseline to the
+        series, computed with `Captum <https://captum.ai>`_ (``pip install sslearn[explain]``).
+        A series' attributions sum to ``f(X) - f(baseline)`` up to the error of an
+        ``n_steps``-point quadrature (completeness). They are in the units of the explained
+        output and refer to the values as given: the channel scaling of ``scale=True`` is
+        affine per channel, which integrated gradients pass through exactly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+            Series to explain, in any layout ``predict`` accepts.
+        baseline : array-like of shape (n_samples, n_channels, n_timepoints) or (n_channels,), \
+default=None
+            The reference input, in the units of ``X``. None: each channel's training mean
+            (``scaler_.mean_``), or 0 with ``scale=False``; both are what the network reads
+            for a missing value.
+        target : label, array-like of shape (n_samples,) or int, default=None
+            What to explain. Classifier: a class label, or one per series; None explains the
+            predicted class. The explained output is the class's logit, or with
+            ``n_estimators > 1`` the ensemble's log-probability of the class. Regressor: the
+            index of the output (of a 2-D ``y``) to explain, in the units of ``y``;
+            None means 0.
+        method : {"integrated_gradients"}, default="integrated_gradients"
+            The attribution method.
+        n_steps : int, default=50
+            Points of the Gauss-Legendre quadrature along the path.
+        batch_size : int, default=None
+            Series per batch; each takes ``n_steps`` forward and backward passes at once.
+            None: a size bounded in activation memory. The result does not depend on it.
+
+        Returns
+        -------
+        attributions : ndarray of shape (n_samples, n_channels, n_timepoints)
+            float64, of ``X``'s shape for a 3-D array (a 2-D one gains a channel axis; for
+            other layouts ``n_timepoints`` is the longest series'). NaN where ``X`` has no
+            value (NaN padding of shorter series, missing values): the baseline takes
+            ``X``'s value there, so they add nothing to the sum.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sslearn import LiquidS4Regressor
+        >>> rng = np.random.RandomState(0)
+        >>> X, y = rng.randn(20, 2, 16), rng.randn(20)
+        >>> model = LiquidS4Regressor(d_model=8, n_layers=1, max_epochs=2, random_state=0)
+        >>> attributions = model.fit(X, y).explain(X[:3])
+        >>> attributions.shape
+        (3, 2, 16)
+        """
+        check_is_fitted(self)
+        from sslearn import _explain
+
+        _explain.check_method(method)
+        if not isinstance(n_steps, Integral) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+        if batch_size is not None and (not isinstance(batch_size, Integral) or batch_size < 1):
+            raise ValueError(f"batch_size must be None or a positive integer, got {batch_size!r}.")
+        try:
+            import captum.attr  # noqa: F401
+        except ImportError as error:
+            raise ImportError(
+                "explain needs Captum; install it with `pip install sslearn[explain]` "
+                "(or `pip install captum`)."
+            ) from error
+        panel, _ = validate_series(self, X, reset=False)
+        self._check_missing(panel)
+        width = _explain.input_width(X)
+        baseline = _explain.raw_baseline(self, panel, baseline, width)
+        if batch_size is None:
+            batch_size = max(1, self._predict_batch_size(panel.values.shape[-1]) // n_steps)
+        attributions = _explain.integrated_gradients(
+            self,
+            panel,
+            baseline,
+            target,
+            n_steps=int(n_steps),
+            batch_size=int(batch_size),
+            device=resolve_device(self.device),
+        )
+        return _explain.pad_to(attributions, width)
 
     # -- persistence, tags, plots ----------------------------------------------------------
     def __getstate__(self):
@@ -590,6 +790,36 @@ class BaseLiquidS4(BaseEstimator):
         # ax.legend() alone collects only ax's own lines, not the twin's validation score
         ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
         return ax
+
+
+def _check_groups(groups: Any, n_samples: int) -> np.ndarray:
+    """``groups`` as a 1-d array of ``n_samples`` labels without missing values."""
+    array = np.asarray(groups)
+    if array.ndim != 1:
+        raise ValueError(f"groups must be 1-dimensional, got an array of shape {array.shape}.")
+    if len(array) != n_samples:
+        raise ValueError(
+            f"groups has {len(array)} element(s), but X has {n_samples} series; pass one "
+            "group label per series."
+        )
+    missing = pd.isna(array)
+    if missing.any():
+        raise ValueError(
+            f"groups has {int(missing.sum())} missing value(s) (None or NaN); every series "
+            "needs a group label."
+        )
+    return array
+
+
+class _PooledFeatures(torch.nn.Module):
+    """``network.embed`` as a module's forward, for :func:`predict_outputs`."""
+
+    def __init__(self, network: torch.nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.network.embed(x, lengths)
 
 
 class _TorchBytes:

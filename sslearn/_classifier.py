@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Real
 from typing import ClassVar
 
@@ -16,6 +17,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
 from sslearn._base import BaseLiquidS4
+from sslearn._conformal import (
+    check_alpha,
+    conformal_quantile,
+    fit_temperature,
+    prediction_sets,
+    softmax_with_temperature,
+    true_class_scores,
+)
 from sslearn._docs import DOC_ATTRIBUTES, DOC_PARAMETERS
 
 
@@ -36,11 +45,24 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
     label_smoothing : float, default=0.0
         Share of each target's probability spread evenly over all classes in the
         cross-entropy (Szegedy et al., 2016), in [0, 1).
+    calibration : {"temperature"} or None, default=None
+        ``"temperature"``: after training, fit one temperature ``T > 0`` that minimises the
+        negative log-likelihood of ``softmax(logits / T)`` on the series held out for early
+        stopping (Guo et al., 2017), and divide the logits by it in :meth:`predict_proba`.
+        The predicted classes do not change. Needs a held-out part (``early_stopping=True``);
+        without one ``T`` stays 1 with a warning. The same part chose the stopping epoch,
+        so the calibration is slightly optimistic. None leaves the probabilities as trained.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    temperature_ : float
+        The fitted temperature (``calibration="temperature"``), else 1.0.
+    conformity_scores_ : ndarray of shape (n_held_out,) or None
+        ``1 - p`` of the true class of each series held out for early stopping (with
+        ``temperature_`` applied), from which :meth:`predict_set` builds prediction sets.
+        None without a held-out part (``early_stopping=False``, or after ``partial_fit``).
 """
         + DOC_ATTRIBUTES
         + """
@@ -69,6 +91,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         **BaseLiquidS4._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "calibration": [StrOptions({"temperature"}), None],
     }
 
     def __init__(
@@ -110,6 +133,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         warm_start=False,
         class_weight=None,
         label_smoothing=0.0,
+        calibration=None,
     ):
         super().__init__(
             d_model=d_model,
@@ -149,9 +173,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.calibration = calibration
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Train the network on labelled series.
 
         Parameters
@@ -162,12 +187,18 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             Class labels (strings or numbers).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the series in the loss.
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each series (e.g. the subject it was recorded from). With early
+            stopping, the validation split holds out whole groups (``validation_fraction``
+            of them) instead of single series, so the stopping score measures the fit on
+            unseen groups. Checked but unused without early stopping. Routed by scikit-learn's
+            metadata routing once ``set_fit_request(groups=True)`` is set.
 
         Returns
         -------
         self : LiquidS4Classifier
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, groups=groups)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -274,6 +305,28 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             )
         return weights
 
+    def _calibrate(self, valid_set):
+        """Temperature (``calibration="temperature"``) and conformity scores of the
+        held-out series."""
+        self.temperature_ = 1.0
+        self.conformity_scores_ = None
+        if valid_set is None:
+            if self.calibration == "temperature":
+                warnings.warn(
+                    "calibration='temperature' fits the temperature on the series held out "
+                    "for early stopping, but this fit held out none; temperature_ is 1.0. "
+                    "Fit with early_stopping=True.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            return
+        logits = self._outputs(valid_set)
+        y = valid_set.targets.numpy()
+        if self.calibration == "temperature":
+            self.temperature_ = fit_temperature(logits, y)
+        proba = softmax_with_temperature(logits, self.temperature_)
+        self.conformity_scores_ = true_class_scores(proba, y)
+
     # -- prediction ------------------------------------------------------------------------
     def decision_function(self, X):
         """Class scores (logits) for each series.
@@ -302,9 +355,58 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+            Columns follow ``classes_``. With ``calibration="temperature"``, the softmax of
+            the logits divided by ``temperature_``.
         """
-        return softmax(self._forward(X), axis=1)
+        return softmax(self._forward(X) / getattr(self, "temperature_", 1.0), axis=1)
+
+    def predict_set(self, X, alpha=0.1):
+        """Split-conformal prediction sets: the classes that may be each series' class.
+
+        A set holds every class whose score ``1 - p`` (:meth:`predict_proba`) is at most the
+        ``ceil((n + 1) (1 - alpha))``-th smallest score of the true classes of the ``n``
+        series held out for early stopping (Sadinle et al., 2019). It contains the true
+        class with probability at least ``1 - alpha`` (marginally, over the series) when
+        the held-out and the new series are exchangeable; as the held-out series also chose
+        the stopping epoch, the guarantee is slightly optimistic. Sets can be empty (no
+        class is plausible enough) or hold every class (with too few held-out series for
+        ``alpha``, all sets are full, with a warning). Their size tells how uncertain the
+        model is about each series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        alpha : float, default=0.1
+            Miscoverage level in (0, 1): 0.1 asks for 90% coverage.
+
+        Returns
+        -------
+        sets : ndarray of bool of shape (n_samples, n_classes)
+            ``sets[i, j]``: whether ``classes_[j]`` is in the set of series ``i``.
+
+        Raises
+        ------
+        ValueError
+            If the fit held out no series (fit with ``early_stopping=True``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sslearn import LiquidS4Classifier
+        >>> rng = np.random.RandomState(0)
+        >>> y = np.arange(60) % 2
+        >>> X = np.sin((1 + y)[:, None, None] * np.linspace(0, 6, 30)) + 0.1 * rng.randn(60, 1, 30)
+        >>> clf = LiquidS4Classifier(d_model=8, n_layers=1, d_state=4, max_epochs=5,
+        ...                          early_stopping=True, validation_fraction=0.5,
+        ...                          random_state=0, device="cpu").fit(X, y)
+        >>> sets = clf.predict_set(X[:4], alpha=0.2)
+        >>> sets.shape, sets.dtype
+        ((4, 2), dtype('bool'))
+        """
+        alpha = check_alpha(alpha)
+        self._check_calibrated("conformity_scores_", "predict_set")
+        quantile = conformal_quantile(self.conformity_scores_, alpha)
+        return prediction_sets(self.predict_proba(X), quantile)
 
     def predict(self, X):
         """Most probable class of each series.

@@ -80,7 +80,9 @@ DOC_PARAMETERS = """
         Without it, training stops when the training loss stalls the same way.
     validation_fraction : float, default=0.1
         Share of the training series held out for early stopping (stratified by class for
-        the classifier).
+        the classifier). After training, the same series calibrate the uncertainty methods
+        (``predict_interval``, ``predict_set``, ``calibration="temperature"``); as they also
+        chose the stopping epoch, that calibration is slightly optimistic.
     n_iter_no_change : int, default=30
         Epochs without improvement before stopping.
     tol : float, default=1e-4

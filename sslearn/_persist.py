@@ -53,15 +53,28 @@ _FITTED = {
     "stop_reason_": str,
 }
 _FITTED_BY_CLASS = {
-    LiquidS4Classifier: {"classes_": np.ndarray},
+    LiquidS4Classifier: {
+        "classes_": np.ndarray,
+        "temperature_": float,
+        "conformity_scores_": (np.ndarray, type(None)),
+    },
     LiquidS4Regressor: {
         "_y_ndim": int,
         "n_outputs_": int,
         "_y_mean": np.ndarray,
         "_y_scale": np.ndarray,
+        "conformity_scores_": (np.ndarray, type(None)),
+        "ensemble_conformity_scores_": (np.ndarray, type(None)),
     },
 }
-_OPTIONAL = {"feature_names_in_", "missing_in_fit_"}
+# held-out calibration (temperature_, conformity scores) came after the first model files
+_OPTIONAL = {
+    "feature_names_in_",
+    "missing_in_fit_",
+    "temperature_",
+    "conformity_scores_",
+    "ensemble_conformity_scores_",
+}
 _NOT_SAVED = {"network_", "_optimizer_state"}
 
 
@@ -278,6 +291,17 @@ def _check_contents(fitted: dict[str, Any]) -> None:
     for key in ("classes_", "feature_names_in_", "_y_mean", "_y_scale"):
         if key in fitted and fitted[key].ndim != 1:
             raise ValueError(f"{key} must be a 1-D array")
+    temperature = fitted.get("temperature_", 1.0)
+    if not 0 < temperature < np.inf:
+        raise ValueError("temperature_ must be a positive finite number")
+    for key in ("conformity_scores_", "ensemble_conformity_scores_"):
+        scores = fitted.get(key)
+        if scores is not None and (
+            scores.ndim != (1 if "classes_" in fitted else 2)
+            or scores.dtype != np.float64
+            or not (scores >= 0).all()
+        ):
+            raise ValueError(f"{key} must be an array of non-negative float64 scores")
 
 
 def _check_tensors(name: str, expected: dict[str, torch.Tensor], tensors: dict) -> None:

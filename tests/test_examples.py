@@ -42,7 +42,7 @@ def _run(script: Path, tmp_path: Path, **env: str) -> subprocess.CompletedProces
 
 
 def test_examples_are_found():
-    assert [path.name[:2] for path in EXAMPLES] == ["01", "02", "03", "04", "05"]
+    assert [path.name[:2] for path in EXAMPLES] == ["01", "02", "03", "04", "05", "06"]
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[path.stem for path in EXAMPLES])
@@ -52,6 +52,8 @@ def test_example_runs(script, tmp_path):
     assert "SSLEARN_EXAMPLE_FAST" in text
     if "import matplotlib" in text and importlib.util.find_spec("matplotlib") is None:
         pytest.skip("needs matplotlib (pip install sslearn[plots])")
+    if ".explain(" in text and importlib.util.find_spec("captum") is None:
+        pytest.skip("needs Captum (pip install sslearn[explain])")
     result = _run(script, tmp_path, SSLEARN_EXAMPLE_FAST="1")
     assert result.returncode == 0, f"{script.name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stdout.strip()

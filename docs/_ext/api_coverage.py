@@ -1,8 +1,9 @@
 """MkDocs hook for the docs build: API pages that list objects one by one must list them all.
 
-``docs/api/nn.md``, ``docs/api/data.md`` and ``docs/api/datasets.md`` document their package
-object by object (grouped by purpose). When a name is added to the package's ``__all__``
-but not to its page, this hook logs a warning, which fails ``mkdocs build --strict``.
+``docs/api/nn.md``, ``docs/api/data.md``, ``docs/api/datasets.md`` and ``docs/api/plot.md``
+document their package object by object (grouped by purpose). When a name is added to the
+package's ``__all__`` but not to its page, this hook logs a warning, which fails
+``mkdocs build --strict``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PAGES = {
     "api/nn.md": "sslearn.nn",
     "api/data.md": "sslearn.data",
     "api/datasets.md": "sslearn.datasets",
+    "api/plot.md": "sslearn.plot",
 }
 
 

@@ -198,10 +198,15 @@ class LiquidS4Network(nn.Module):
         out = self.head(pooled)
         return out if self.n_members == 1 else out.unflatten(1, (self.n_members, -1))
 
+    def embed(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled features (B, K·F), the input of the head: F = H, or 2·H for
+        ``"mean+max"``; member-major (member k owns columns k·F to (k+1)·F - 1)."""
+        return self.pool(self.features(x, lengths), lengths)
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map x (B, C, L) or (B, K, C, L) and optional lengths (B,) to outputs (B, d_output)
         (one member) or (B, K, d_output)."""
-        return self.head_outputs(self.pool(self.features(x, lengths), lengths))
+        return self.head_outputs(self.embed(x, lengths))
 
     def member(self, index: int) -> LiquidS4Network:
         """Member ``index`` of the ensemble as a network of its own (a copy of its weights)."""

@@ -226,3 +226,19 @@ def test_max_pooling_ignores_padding():
     net = LiquidS4Network(1, 1, d_model=2, n_layers=1, d_state=4, pooling="max")
     h = torch.tensor([[[1.0, 5.0, 9.0], [-3.0, -1.0, 7.0]]])
     torch.testing.assert_close(net.pool(h, torch.tensor([2])), torch.tensor([[5.0, -1.0]]))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "mean+max", "last"])
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_embed_is_the_input_of_the_head(pooling, n_members):
+    torch.manual_seed(0)
+    net = LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, pooling=pooling,
+                          n_members=n_members, liquid_kernel=None).eval()  # fmt: skip
+    _, x, lengths = padded_batch([20, 13, 7])
+    features = net.embed(x, lengths)
+    per_member = 16 if pooling == "mean+max" else 8
+    assert features.shape == (3, n_members * per_member)
+    torch.testing.assert_close(net.head_outputs(features), net(x, lengths))
+    for k in range(n_members):  # member-major: member k owns one block of columns
+        block = features[:, k * per_member : (k + 1) * per_member]
+        torch.testing.assert_close(block, net.member(k).embed(x, lengths))
