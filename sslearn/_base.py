@@ -485,14 +485,17 @@ class BaseLiquidS4(BaseEstimator):
                 "validation_fraction of the series."
             )
 
-    def _outputs(self, data: SeriesSet, *, members: bool = False) -> np.ndarray:
-        """The fitted network's float64 outputs of ``data``: (n_samples, n_outputs), or each
-        ensemble member's (n_samples, n_estimators, n_outputs) with ``members``."""
+    def _outputs(
+        self, data: SeriesSet, *, members: bool = False, features: bool = False
+    ) -> np.ndarray:
+        """The fitted network's float64 outputs of ``data``: (n_samples, n_outputs), each
+        ensemble member's (n_samples, n_estimators, n_outputs) with ``members``, or the pooled
+        features before the head (n_samples, n_features) with ``features``."""
         device = resolve_device(self.device)
         self.network_.to(device)
-        combine = self.n_estimators > 1 and not members
+        combine = self.n_estimators > 1 and not (members or features)
         outputs = predict_outputs(
-            self.network_,
+            _PooledFeatures(self.network_) if features else self.network_,
             data,
             device=device,
             batch_size=self._predict_batch_size(data.values.shape[-1]),
@@ -507,31 +510,14 @@ class BaseLiquidS4(BaseEstimator):
 
     def _member_outputs(self, X) -> np.ndarray:
         """Validated ``X`` through each ensemble member: (n_samples, n_estimators, n_outputs)."""
-        check_is_fitted(self)
-        panel, _ = validate_series(self, X, reset=False)
-        self._check_missing(panel)
-        return self._outputs(self._series_set(panel), members=True)
+        return self._forward(X, members=True)
 
-    # -- prediction ------------------------------------------------------------------------
-    def _forward(self, X, *, features: bool = False) -> np.ndarray:
-        """Validated ``X`` through the fitted network: float64 outputs (n_samples, n_outputs),
-        or with ``features`` the pooled features before the head (n_samples, n_features)."""
+    def _forward(self, X, *, members: bool = False, features: bool = False) -> np.ndarray:
+        """Validated ``X`` through the fitted network (see :meth:`_outputs`)."""
         check_is_fitted(self)
         panel, _ = validate_series(self, X, reset=False)
         self._check_missing(panel)
-        data = self._series_set(panel)
-        device = resolve_device(self.device)
-        self.network_.to(device)
-        outputs = predict_outputs(
-            _PooledFeatures(self.network_) if features else self.network_,
-            data,
-            device=device,
-            batch_size=self._predict_batch_size(data.values.shape[-1]),
-            precision=resolve_precision(self.precision, device),
-            dtype=self._inference_dtype(device),
-            transform=self._combine_members if self.n_estimators > 1 and not features else None,
-        )
-        return outputs.numpy().astype(np.float64)
+        return self._outputs(self._series_set(panel), members=members, features=features)
 
     def embed(self, X) -> np.ndarray:
         """The fitted network's pooled features of each series: the input of its final
