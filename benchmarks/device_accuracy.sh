@@ -13,6 +13,9 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/gpu.txt"
 limit=${LIMIT:-540}
+# final / verify: one CPU thread per worker, MiniRocket/1-NN read from the screening call
+base=${BASELINES:-benchmarks/results/baselines_h200.json}
+[ "${1:-screen}" = screen ] || export BENCH_THREADS=1
 acc=benchmarks/bench_accuracy.py
 
 if [ "${1:-screen}" = screen ]; then
@@ -33,8 +36,6 @@ if [ "${1:-screen}" = screen ]; then
   wait
 elif [ "$1" = verify ]; then
   # the chosen defaults over the developer set and under the published protocol
-  export BENCH_THREADS=1
-  base=${BASELINES:-benchmarks/results/baselines_h200.json}
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/defaults.json" \
     --baselines-in "$base" --sweep '{}' >"$out/defaults.log" 2>&1 &
   timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 5 --out "$out/uea.json" \
@@ -43,8 +44,6 @@ elif [ "$1" = verify ]; then
 else
   # the defaults against the previous ones, the liquid kernels and the remaining levers in
   # the defaults, the published protocol; MiniRocket/1-NN from the screening call's JSON
-  export BENCH_THREADS=1
-  base=${BASELINES:-benchmarks/results/baselines_h200.json}
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/final.json" \
     --baselines-in "$base" --sweep '{}' '{"pooling": "mean"}' >"$out/final.log" 2>&1 &
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/liquid_dev.json" \

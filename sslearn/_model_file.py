@@ -40,7 +40,7 @@ _PICKLE_MAGIC = {
     b"\xfd7zXZ": "an xz-compressed (joblib) file",
     b"\x5d\x00\x00": "an lzma-compressed (joblib) file",
 }
-_CONVERT = (
+CONVERT_HINT = (
     "If you trust the file, convert it once: python -c "
     "\"import joblib, sslearn; m = joblib.load('old.joblib'); "
     "sslearn.save(m['estimator'] if isinstance(m, dict) else m, 'model.sslearn')\""
@@ -135,7 +135,7 @@ def _not_a_model(name: str, head: bytes, kind: str | None) -> str:
         return (
             f"{name!r} is {kind}, not an sslearn model file. Loading a pickle can run "
             "arbitrary code, so sslearn.load refuses it; it reads only the safe format "
-            f"written by sslearn.save (JSON and safetensors in a zip). {_CONVERT}"
+            f"written by sslearn.save (JSON and safetensors in a zip). {CONVERT_HINT}"
         )
     what = "is empty" if not head else "does not start with a zip signature"
     return f"{name!r} is not an sslearn model file written by sslearn.save: it {what}."

@@ -169,6 +169,10 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         """Added to the ensemble's spread before dividing by it (per target)."""
         return 1e-6 * self._y_scale
 
+    def _predict_2d(self, X) -> np.ndarray:
+        """Predictions (n_samples, n_outputs) in the units of ``y``."""
+        return self._forward(X) * self._y_scale + self._y_mean
+
     def _shaped(self, y: np.ndarray) -> np.ndarray:
         """(n_samples, n_outputs, ...) as ``y`` was shaped in fit."""
         return y[:, 0] if self._y_ndim == 1 else y
@@ -203,8 +207,7 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
                 )
             mean, std = self._mean_and_std(self._member_outputs(X))
             return self._shaped(mean), self._shaped(std)
-        y = self._forward(X) * self._y_scale + self._y_mean
-        return y.ravel() if self._y_ndim == 1 else y
+        return self._shaped(self._predict_2d(X))
 
     def predict_interval(self, X, alpha=0.1, method="absolute"):
         """Split-conformal prediction intervals of each series' targets.
@@ -272,7 +275,7 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         else:
             self._check_calibrated("conformity_scores_", "predict_interval")
             quantile = conformal_quantile(self.conformity_scores_, alpha)
-            mean = self._forward(X) * self._y_scale + self._y_mean
+            mean = self._predict_2d(X)
             half = np.broadcast_to(quantile, mean.shape)
         return self._shaped(np.stack([mean - half, mean + half], axis=-1))
 

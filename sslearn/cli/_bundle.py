@@ -31,7 +31,7 @@ def _load_model(path: str, *, allow_pickle: bool = False) -> dict[str, Any]:
     With ``allow_pickle``, a pickle or joblib file (a legacy bundle or estimator) is
     unpickled too: only for files the user trusts, as unpickling runs code.
     """
-    from sslearn._model_file import pickle_kind
+    from sslearn._model_file import CONVERT_HINT, pickle_kind
     from sslearn._persist import read_model
 
     if not os.path.isfile(path):
@@ -41,10 +41,9 @@ def _load_model(path: str, *, allow_pickle: bool = False) -> dict[str, Any]:
             return _load_pickle(path)
         raise CLIError(
             f"refusing to unpickle {path!r}: pickle and joblib files can run arbitrary code. "
-            "`sslearn fit` now writes the safe sslearn.save format (.sslearn); to convert a "
-            "trusted file: python -c \"import joblib, sslearn; b = joblib.load('old.joblib'); "
-            "sslearn.save(b['estimator'], 'model.sslearn')\", then pass its columns with "
-            "--value-cols/--target-col. Or, only for a file you trust, pass --allow-pickle."
+            f"`sslearn fit` now writes the safe sslearn.save format (.sslearn). {CONVERT_HINT}, "
+            "then pass its columns with --value-cols/--target-col. Or, only for a file you "
+            "trust, pass --allow-pickle."
         )
     try:
         estimator, extra = read_model(path)
