@@ -5,6 +5,7 @@
 #   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
 #   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
 #   bash benchmarks/device_accuracy.sh verify   # the chosen defaults: developer set, protocol
+#   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 set -uo pipefail
 out=${OUT:-/tmp/sslearn-out}
 mkdir -p "$out"
@@ -33,6 +34,16 @@ if [ "${1:-screen}" = screen ]; then
     '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "kb"}' >"$out/liquid_dev.log" 2>&1 &
   timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
     --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
+  wait
+elif [ "$1" = levers ]; then
+  # the defaults against EMA, dropout and label smoothing; coverage and calibration (issue H)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/levers_a.json" \
+    --baselines-in "$base" --sweep '{}' '{"ema_decay": 0.9}' >"$out/levers_a.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/levers_b.json" \
+    --baselines-in "$base" --sweep '{"dropout": 0.1}' '{"label_smoothing": 0.1}' \
+    >"$out/levers_b.log" 2>&1 &
+  (cd benchmarks && timeout "$limit" python3 bench_uncertainty.py --seeds 0 1 2 --workers 3 \
+    --n-estimators 1 3 --out "$out/uncertainty.json" >"$out/uncertainty.log" 2>&1) &
   wait
 elif [ "$1" = verify ]; then
   # the chosen defaults over the developer set and under the published protocol

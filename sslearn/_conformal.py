@@ -87,7 +87,13 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
     A bounded scalar search over ``log T`` in ``[-log 100, log 100]``; 1.0 is kept when the
     search does not beat it, so the fitted NLL is never above that of the logits as given.
+    1.0 is also kept when the logits classify every series correctly: the NLL then falls
+    towards ``T -> 0`` without a minimum, and a held-out set too small to hold a mistake
+    says nothing about how sharp the probabilities should be.
     """
+    logits = np.asarray(logits, dtype=np.float64)
+    if np.all(logits.argmax(axis=1) == np.asarray(y, dtype=np.intp)):
+        return 1.0
     result = minimize_scalar(
         lambda log_t: negative_log_likelihood(logits, y, math.exp(log_t)),
         bounds=(-math.log(_T_MAX), math.log(_T_MAX)),

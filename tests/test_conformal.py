@@ -93,6 +93,15 @@ def test_temperature_never_raises_the_nll():
     assert negative_log_likelihood(logits, y, temperature) <= negative_log_likelihood(logits, y)
 
 
+def test_temperature_stays_one_when_every_held_out_series_is_right():
+    rng = np.random.RandomState(2)
+    logits = rng.randn(12, 3)
+    y = logits.argmax(axis=1)  # separable: the NLL keeps falling as T -> 0
+    assert fit_temperature(logits, y) == 1.0
+    y[0] = (y[0] + 1) % 3  # one mistake gives the NLL a minimum
+    assert fit_temperature(logits, y) != 1.0
+
+
 def test_ece_of_calibrated_and_overconfident_probabilities():
     rng = np.random.RandomState(0)
     proba = rng.dirichlet(np.ones(3), size=20000)

@@ -51,6 +51,16 @@ def test_embed_unequal_lengths():
     np.testing.assert_allclose(alone[0], features[0], atol=1e-10)
 
 
+def test_embed_on_either_device(device):
+    X, y = sines(n_classes=3)
+    clf = LiquidS4Classifier(**{**PARAMS, "device": device}, pooling="mean+max").fit(X, y)
+    features = clf.embed(X)
+    assert features.shape == (len(X), 16) and np.isfinite(features).all()
+    np.testing.assert_allclose(
+        head(clf, features).numpy(), clf.decision_function(X), rtol=1e-4, atol=1e-5
+    )
+
+
 def test_embed_of_the_regressor():
     X, y = frequencies()
     reg = LiquidS4Regressor(**PARAMS).fit(X, y)

@@ -26,10 +26,10 @@ def _assert_complete(attributions, f_x, f_b):
 
 
 @pytest.mark.parametrize("liquid_kernel", [None, "kb"])
-def test_regressor_completeness_in_user_units(liquid_kernel):
+def test_regressor_completeness_in_user_units(liquid_kernel, device):
     X, _ = _data()
     y = X[:, 0, -4:].mean(axis=1) * 5.0 + 100.0
-    model = LiquidS4Regressor(**FAST, liquid_kernel=liquid_kernel).fit(X, y)
+    model = LiquidS4Regressor(**{**FAST, "device": device}, liquid_kernel=liquid_kernel).fit(X, y)
     attributions = model.explain(X[:6])
     assert attributions.shape == (6, 2, 16) and attributions.dtype == np.float64
     baseline = np.broadcast_to(model.scaler_.mean_[None, :, None], X[:6].shape)
@@ -37,10 +37,11 @@ def test_regressor_completeness_in_user_units(liquid_kernel):
 
 
 @pytest.mark.parametrize("liquid_kernel", [None, "kb"])
-def test_classifier_completeness_of_the_logit(liquid_kernel):
+def test_classifier_completeness_of_the_logit(liquid_kernel, device):
     X, rng = _data()
     y = rng.randint(0, 3, len(X))
-    model = LiquidS4Classifier(**FAST, liquid_kernel=liquid_kernel).fit(X, y)
+    model = LiquidS4Classifier(**{**FAST, "device": device}, liquid_kernel=liquid_kernel)
+    model.fit(X, y)
     baseline = rng.randn(2)
     attributions = model.explain(X[:6], baseline=baseline, target=2)
     logits = model._forward(X[:6])[:, 2]

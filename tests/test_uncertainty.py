@@ -218,3 +218,22 @@ def test_mapie_split_conformal_on_univariate_series():
     conformal.conformalize(X[40:60], y[40:60])
     prediction, sets = conformal.predict_set(X[60:])
     assert prediction.shape == (20,) and sets.shape == (20, 2, 1)
+
+
+def test_calibration_on_either_device(device):
+    """The held-out scores, intervals, sets and temperature of a fit on ``device``."""
+    params = {**COVERAGE, "device": device}
+    X, y = frequencies(n=120, seed=2)
+    reg = LiquidS4Regressor(**params, n_estimators=2).fit(X, y)
+    for method in ("absolute", "ensemble"):
+        intervals = reg.predict_interval(X[:30], alpha=0.2, method=method)
+        assert np.all(intervals[:, 0] <= reg.predict(X[:30]) + 1e-9)
+        assert np.all(np.isfinite(intervals))
+    X, y = sines(n=120, n_classes=3, seed=2)
+    clf = LiquidS4Classifier(**params, calibration="temperature").fit(X, y)
+    assert len(clf.conformity_scores_) == 60 and clf.temperature_ > 0
+    sets = clf.predict_set(X[:30], alpha=0.2)
+    assert sets.shape == (30, 3)
+    # the predicted class is in every non-empty set
+    chosen = np.searchsorted(clf.classes_, clf.predict(X[:30]))
+    assert sets[np.arange(30), chosen][sets.any(axis=1)].all()
