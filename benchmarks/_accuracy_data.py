@@ -24,7 +24,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
 from sslearn.datasets import load_dataset, make_vital_signs
 
-__all__ = ["DATASETS", "fit_job", "load", "make_model", "score"]
+__all__ = ["DATASETS", "fit_job", "load", "make_model", "score", "train_groups"]
 
 # the developer set: official train/test splits, a subject-wise split for the simulator
 DATASETS = {
@@ -49,13 +49,27 @@ def _nan_pad(X: np.ndarray, length: int) -> np.ndarray:
 
 
 @functools.cache
+def _vital_signs(name: str):
+    task = "regression" if name.endswith("HR-RR") else "classification"
+    X, y, groups = make_vital_signs(task=task, return_type="numpy", random_state=0)
+    split = GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=0)
+    train, test = next(split.split(X, y, groups))
+    return X, y, groups, train, test
+
+
+def train_groups(name: str) -> np.ndarray | None:
+    """The subject of each training series (the vital-signs simulator), else None."""
+    if not name.startswith("VitalSigns"):
+        return None
+    _, _, groups, train, _ = _vital_signs(name)
+    return groups[train]
+
+
+@functools.cache
 def load(name: str):
     """(X_train, y_train, X_test, y_test), both splits NaN-padded to one common length."""
     if name.startswith("VitalSigns"):
-        task = "regression" if name.endswith("HR-RR") else "classification"
-        X, y, groups = make_vital_signs(task=task, return_type="numpy", random_state=0)
-        split = GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=0)
-        train, test = next(split.split(X, y, groups))
+        X, y, _, train, test = _vital_signs(name)
         return X[train], y[train], X[test], y[test]
     X_train, y_train = load_dataset(name, split="train")
     X_test, y_test = load_dataset(name, split="test")

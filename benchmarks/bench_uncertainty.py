@@ -12,6 +12,9 @@ methods and the temperature) on the training split and measures on the test spli
   ``n_estimators > 1`` also for ``method="ensemble"`` (locally adaptive intervals).
   ``--n-estimators`` lists the ensemble sizes of the regressors; classifiers use one member.
 
+With ``--groups`` the vital-signs simulator's held-out part is whole subjects
+(``fit(groups=...)``), like its test split; otherwise a random share of the series.
+
 Prints mean ± sd (ddof=1) over seeds as markdown tables and writes every result to JSON.
 The datasets are those of ``bench_accuracy.py`` (official splits; a subject-wise split for
 the vital-signs simulator).
@@ -29,7 +32,7 @@ import time
 import traceback
 
 import numpy as np
-from _accuracy_data import DATASETS, load, make_model, score
+from _accuracy_data import DATASETS, load, make_model, score, train_groups
 from _pool import run_jobs
 from scipy.special import softmax
 
@@ -85,13 +88,18 @@ def uncertainty_job(job: dict) -> dict:
     """Fit one estimator with a held-out calibration part; measure its uncertainty."""
     task = DATASETS[job["dataset"]]
     X_train, y_train, X_test, y_test = load(job["dataset"])
-    config = {"early_stopping": True, "n_estimators": job["n_estimators"]}
+    config = {
+        "early_stopping": True,
+        "n_estimators": job["n_estimators"],
+        "validation_fraction": job["validation_fraction"],
+    }
     if task == "classification":
         config["calibration"] = "temperature"
     try:
         model = make_model("sslearn", task, job["seed"], config)
         start = time.perf_counter()
-        model.fit(X_train, y_train)
+        groups = train_groups(job["dataset"]) if job["groups"] else None
+        model.fit(X_train, y_train, groups=groups)
         seconds = time.perf_counter() - start
         measure = _classifier_metrics if task == "classification" else _regressor_metrics
         return {**job, **measure(model, X_test, y_test, job["alpha"]), "fit_seconds": seconds}
@@ -166,10 +174,23 @@ def main() -> None:
     parser.add_argument("--n-estimators", type=int, nargs="+", default=[1])
     parser.add_argument("--alpha", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument(
+        "--groups",
+        action="store_true",
+        help="hold out whole subjects of the vital-signs simulator (fit(groups=...))",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     jobs = [
-        {"dataset": name, "seed": seed, "n_estimators": k, "alpha": args.alpha}
+        {
+            "dataset": name,
+            "seed": seed,
+            "n_estimators": k,
+            "alpha": args.alpha,
+            "groups": args.groups,
+            "validation_fraction": args.validation_fraction,
+        }
         for name in args.datasets
         for k in (args.n_estimators if DATASETS[name] == "regression" else [1])
         for seed in args.seeds

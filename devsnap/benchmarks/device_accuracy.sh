@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# One device call of the accuracy work (issue F), logs and JSON under $OUT. Several
+# benchmark processes share the GPU at once (small fits leave it mostly idle).
+# Usage (on the GPU machine, from the repo root, wheels carried in .whl/):
+#   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
+#   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
+#   bash benchmarks/device_accuracy.sh verify   # the chosen defaults: developer set, protocol
+#   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
+set -uo pipefail
+out=${OUT:-/tmp/sslearn-out}
+mkdir -p "$out"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+  --target /tmp/site .whl/*.whl || exit 1
+export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site:$PWD
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/gpu.txt"
+limit=${LIMIT:-540}
+# final / verify: one CPU thread per worker, MiniRocket/1-NN read from the screening call
+base=${BASELINES:-benchmarks/results/baselines_h200.json}
+[ "${1:-screen}" = screen ] || export BENCH_THREADS=1
+acc=benchmarks/bench_accuracy.py
+
+if [ "${1:-screen}" = screen ]; then
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
+    --baselines-out "$out/baselines.json" --out "$out/baselines_run.json" >"$out/baselines.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/sweepA.json" --sweep '{}' \
+    '{"n_estimators": 5}' '{"n_estimators": 5, "pooling": "mean+max"}' >"$out/sweepA.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/sweepB.json" \
+    --sweep '{"n_estimators": 5, "augment": "auto"}' \
+    '{"n_estimators": 5, "augment": "auto", "pooling": "mean+max", "dt_range": "auto"}' \
+    >"$out/sweepB.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/liquid_dev.json" \
+    --sweep '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "pb"}' \
+    '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "exact"}' \
+    '{"n_estimators": 5, "augment": "auto", "liquid_kernel": "kb"}' >"$out/liquid_dev.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
+    --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
+  wait
+elif [ "$1" = levers ]; then
+  # the defaults against EMA, dropout and label smoothing; coverage and calibration (issue H)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/levers_a.json" \
+    --baselines-in "$base" --sweep '{}' '{"ema_decay": 0.9}' >"$out/levers_a.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --out "$out/levers_b.json" \
+    --baselines-in "$base" --sweep '{"dropout": 0.1}' '{"label_smoothing": 0.1}' \
+    >"$out/levers_b.log" 2>&1 &
+  (cd benchmarks && timeout "$limit" python3 bench_uncertainty.py --seeds 0 1 2 --workers 3 \
+    --n-estimators 1 3 --out "$out/uncertainty.json" >"$out/uncertainty.log" 2>&1) &
+  wait
+elif [ "$1" = verify ]; then
+  # the chosen defaults over the developer set and under the published protocol
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/defaults.json" \
+    --baselines-in "$base" --sweep '{}' >"$out/defaults.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 5 --out "$out/uea.json" \
+    --grid '[{}, {"dt_range": "auto"}]' >"$out/uea.log" 2>&1 &
+  wait
+else
+  # the defaults against the previous ones, the liquid kernels and the remaining levers in
+  # the defaults, the published protocol; MiniRocket/1-NN from the screening call's JSON
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/final.json" \
+    --baselines-in "$base" --sweep '{}' '{"pooling": "mean"}' >"$out/final.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/liquid_dev.json" \
+    --baselines-in "$base" --sweep '{"liquid_kernel": "pb"}' '{"liquid_kernel": "kb"}' \
+    '{"liquid_kernel": "exact"}' >"$out/liquid_dev.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --out "$out/levers.json" \
+    --baselines-in "$base" --sweep '{"liquid_kernel": "pb", "liquid_degree": 3}' \
+    '{"liquid_kernel": "kb", "liquid_degree": 3}' '{"n_estimators": 3}' '{"dt_range": "auto"}' \
+    >"$out/levers.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 3 --out "$out/uea.json" \
+    --grid '[{}, {"liquid_kernel": "pb"}, {"dt_range": "auto"}]' >"$out/uea.log" 2>&1 &
+  timeout "$limit" python3 benchmarks/bench_liquid_tasks.py --seeds 0 1 2 --workers 2 \
+    --tasks heart_rate_change --config '{"pooling": "mean"}' \
+    --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
+  wait
+fi
+for f in "$out"/*.log; do echo "== $f"; tail -c 2500 "$f"; done

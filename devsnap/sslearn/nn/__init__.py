@@ -1,0 +1,18 @@
+"""Floor 1: the Liquid-S4 network in pure PyTorch (no sklearn, pandas or numpy validation).
+
+Public pieces: :class:`LiquidSSM` (one layer), :class:`LiquidS4Block`,
+:class:`LiquidS4Network` and :func:`param_groups` (optimiser groups from parameter hints).
+"""
+
+from sslearn.nn.layer import LIQUID_KERNELS, SSMS, LiquidSSM
+from sslearn.nn.network import LiquidS4Block, LiquidS4Network
+from sslearn.nn.optim import param_groups
+
+__all__ = [
+    "LIQUID_KERNELS",
+    "SSMS",
+    "LiquidS4Block",
+    "LiquidS4Network",
+    "LiquidSSM",
+    "param_groups",
+]

@@ -1,0 +1,16 @@
+"""SSM cores: diagonal (S4D), DPLR (S4) and dense (LSSL)."""
+
+from sslearn.nn.cores._base import SSM_HINT, SSMCore, register_ssm_parameter, ssm_parameters
+from sslearn.nn.cores.diagonal import DiagonalSSM
+from sslearn.nn.cores.dplr import DPLRSSM
+from sslearn.nn.cores.lssl import LSSLCore
+
+__all__ = [
+    "DPLRSSM",
+    "SSM_HINT",
+    "DiagonalSSM",
+    "LSSLCore",
+    "SSMCore",
+    "register_ssm_parameter",
+    "ssm_parameters",
+]

@@ -1,0 +1,78 @@
+"""Channel mixing for an ensemble trained as one network: K independent members side by side.
+
+The SSM layers act on each channel on its own, so K members of width H are one layer of
+K·H channels. Only the mixing layers (encoder, the blocks' output projection, the norms and
+the head) would couple channels; here they act within each member's block of channels and
+never across. A member's weights are rows ``k * out : (k + 1) * out`` of each parameter, so
+with one member every module has the same parameters (and state-dict shapes) as its plain
+``torch.nn`` counterpart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class GroupedLinear(nn.Module):
+    """K independent linear maps on the channel axis of (B, K·in, L) or (B, K·in).
+
+    Member ``k`` maps channels ``k*in : (k+1)*in`` to channels ``k*out : (k+1)*out``
+    (a block-diagonal weight; a 1x1 convolution with ``groups=K``).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Per member.
+    n_groups : int, default=1
+        Members K. With 1 the module is ``nn.Linear(in_features, out_features)`` applied on
+        the channel axis (same parameters, initialisation and results).
+
+    Attributes
+    ----------
+    weight : tensor of shape (K * out_features, in_features)
+    bias : tensor of shape (K * out_features,)
+    """
+
+    def __init__(self, in_features: int, out_features: int, n_groups: int = 1) -> None:
+        super().__init__()
+        self.in_features, self.out_features, self.n_groups = in_features, out_features, n_groups
+        self.weight = nn.Parameter(torch.empty(n_groups * out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(n_groups * out_features))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``nn.Linear``'s initialisation (uniform in ±1/sqrt(in_features)), per member."""
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        bound = 1 / math.sqrt(self.in_features)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " + (
+            f"n_groups={self.n_groups}"
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, K·in, L) -> (B, K·out, L), or (B, K·in) -> (B, K·out)."""
+        if x.ndim == 2:
+            return self.forward(x[..., None])[..., 0]
+        if self.n_groups == 1:  # (B, in, L) -> (B, L, in) @ W^T -> (B, out, L)
+            return nn.functional.linear(x.transpose(1, 2), self.weight, self.bias).transpose(1, 2)
+        return nn.functional.conv1d(x, self.weight[..., None], self.bias, groups=self.n_groups)
+
+
+def member_index(n_rows: int, n_groups: int, member: int, n_directions: int = 1) -> torch.Tensor:
+    """Rows of member ``member`` in a per-channel tensor of ``n_rows`` rows.
+
+    Rows are laid out as ``[direction][member][channel]``: a tensor of K·H rows holds the
+    members one after the other; one of 2·K·H rows (the SSM core of a bidirectional layer)
+    holds the forward systems of all members, then their backward systems.
+    """
+    if n_rows % (n_groups * n_directions):
+        raise ValueError(f"{n_rows} rows do not split into {n_directions} x {n_groups} members")
+    per_direction = n_rows // n_directions
+    width = per_direction // n_groups
+    starts = [d * per_direction + member * width for d in range(n_directions)]
+    return torch.cat([torch.arange(start, start + width) for start in starts])

@@ -1,0 +1,256 @@
+"""The residual block and the sequence network around :class:`LiquidSSM` (the paper's recipe)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sslearn.nn.functional import length_mask
+from sslearn.nn.grouped import GroupedLinear, member_index
+from sslearn.nn.layer import LiquidSSM
+from sslearn.nn.norm import make_norm
+
+POOLINGS = ("mean", "max", "mean+max", "last")
+
+
+class LiquidS4Block(nn.Module):
+    """``x + dropout(GLU(Linear(dropout(GELU(LiquidSSM(norm(x)))))))`` on (B, K·H, L).
+
+    Parameters
+    ----------
+    d_model : int
+        Channels H (of each member).
+    norm : {"layer", "batch"}, default="layer"
+        Pre-normalisation (BatchNorm statistics skip padding).
+    dropout : float, default=0.0
+        Dropout after the activation and on the residual branch.
+    n_members : int, default=1
+        K independent blocks side by side (:mod:`sslearn.nn.grouped`): the SSM has K·H
+        channels, the norm and the output projection act within each member's channels.
+    **ssm_kwargs
+        Passed to :class:`LiquidSSM`.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        *,
+        norm: str = "layer",
+        dropout: float = 0.0,
+        n_members: int = 1,
+        **ssm_kwargs,
+    ):
+        super().__init__()
+        self.n_members = n_members
+        self.norm = make_norm(norm, d_model, n_members)
+        self.ssm = LiquidSSM(n_members * d_model, **ssm_kwargs)
+        self.activation = nn.GELU()
+        self.dropout = nn.Dropout(dropout)
+        self.output_linear = GroupedLinear(d_model, 2 * d_model, n_members)
+
+    def _glu(self, z: torch.Tensor) -> torch.Tensor:
+        """GLU within each member: (B, K·2H, ...) -> (B, K·H, ...)."""
+        z = z.unflatten(1, (self.n_members, -1))  # (B, K, 2H, ...)
+        return nn.functional.glu(z, dim=2).flatten(1, 2)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        z = self.ssm(self.norm(x, lengths), lengths)  # (B, K·H, L)
+        z = self.dropout(self.activation(z))
+        z = self._glu(self.output_linear(z))
+        out = x + self.dropout(z)
+        if lengths is not None:
+            out = out * length_mask(lengths, x.shape[-1])[:, None, :]
+        return out
+
+    def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+        """One streaming step on (B, H) (evaluation mode)."""
+        z = self.norm(x_t[..., None]).squeeze(-1)
+        z, state = self.ssm.step(z, state)
+        z = self.dropout(self.activation(z))
+        return x_t + self.dropout(self._glu(self.output_linear(z))), state
+
+
+class LiquidS4Network(nn.Module):
+    """Encoder -> ``n_layers`` residual Liquid-S4 blocks -> norm -> masked pooling -> head.
+
+    Parameters
+    ----------
+    d_input : int
+        Input channels C.
+    d_output : int
+        Outputs per series (classes for logits, targets for regression).
+    d_model : int, default=64
+    n_layers : int, default=4
+    norm : {"layer", "batch"}, default="layer"
+    pooling : {"mean", "max", "mean+max", "last"}, default="mean"
+        Over each series' valid steps: the mean, the maximum, both side by side (the head
+        sees 2·H features), or the last step.
+    dropout : float, default=0.0
+    n_members : int, default=1
+        Independent networks trained side by side as one (a deep ensemble): every layer has
+        K·H channels and no weight mixes two members (:mod:`sslearn.nn.grouped`). With K > 1
+        the output has shape (B, K, d_output) and :meth:`member` returns one of them alone.
+    **ssm_kwargs
+        Passed to every :class:`LiquidSSM` (``d_state``, ``ssm``, ``liquid_kernel``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, liquid_kernel="pb")
+    >>> net(torch.randn(5, 3, 20), lengths=torch.full((5,), 20)).shape
+    torch.Size([5, 2])
+    >>> LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, n_members=4)(
+    ...     torch.randn(5, 3, 20)).shape
+    torch.Size([5, 4, 2])
+    """
+
+    def __init__(
+        self,
+        d_input: int,
+        d_output: int,
+        *,
+        d_model: int = 64,
+        n_layers: int = 4,
+        norm: str = "layer",
+        pooling: str = "mean",
+        dropout: float = 0.0,
+        n_members: int = 1,
+        **ssm_kwargs,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("d_input", d_input),
+            ("d_output", d_output),
+            ("n_layers", n_layers),
+            ("n_members", n_members),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.config = {
+            "d_input": d_input,
+            "d_output": d_output,
+            "d_model": d_model,
+            "n_layers": n_layers,
+            "norm": norm,
+            "pooling": pooling,
+            "dropout": dropout,
+            **ssm_kwargs,
+        }
+        self.pooling, self.n_members, self.d_output = pooling, n_members, d_output
+        self.encoder = GroupedLinear(d_input, d_model, n_members)
+        self.blocks = nn.ModuleList(
+            LiquidS4Block(d_model, norm=norm, dropout=dropout, n_members=n_members, **ssm_kwargs)
+            for _ in range(n_layers)
+        )
+        self.final_norm = make_norm(norm, d_model, n_members)
+        pooled = 2 * d_model if pooling == "mean+max" else d_model
+        self.head = GroupedLinear(pooled, d_output, n_members)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Each member's encoder: x (B, C, L), shared, or (B, K, C, L), one input per member
+        (e.g. independently augmented) -> (B, K·H, L)."""
+        if x.ndim == 4:
+            x = x.flatten(1, 2)  # (B, K·C, L)
+        elif self.n_members > 1:
+            x = x.repeat(1, self.n_members, 1)
+        return self.encoder(x)
+
+    def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-step features of shape (B, K·H, L) before pooling (x as in :meth:`encode`)."""
+        h = self.encode(x)  # (B, K·H, L)
+        if lengths is not None:
+            h = h * length_mask(lengths, x.shape[-1])[:, None, :]
+        for block in self.blocks:
+            h = block(h, lengths)
+        return self.final_norm(h, lengths)
+
+    def pool(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """Masked pooling of (B, K·H, L) over each series' valid steps -> (B, K·H) (or
+        (B, K·2H) for ``"mean+max"``, each member's means then its maxima)."""
+        length = h.shape[-1]
+        if self.pooling == "last":
+            if lengths is None:
+                return h[..., -1]
+            index = (lengths - 1).clamp(min=0)[:, None, None].expand(-1, h.shape[1], 1)
+            return h.gather(-1, index).squeeze(-1)
+        pooled = []
+        valid = None if lengths is None else length_mask(lengths, length)[:, None, :]
+        if self.pooling in ("mean", "mean+max"):
+            if valid is None:
+                pooled.append(h.mean(-1))
+            else:
+                count = lengths.clamp(min=1)[:, None].to(h.dtype)
+                pooled.append((h * valid.to(h.dtype)).sum(-1) / count)
+        if self.pooling in ("max", "mean+max"):
+            masked = h if valid is None else h.masked_fill(~valid, float("-inf"))
+            pooled.append(masked.amax(-1))
+        if len(pooled) == 1:
+            return pooled[0]
+        members = [p.unflatten(1, (self.n_members, -1)) for p in pooled]  # (B, K, H) each
+        return torch.cat(members, dim=2).flatten(1)
+
+    def head_outputs(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Each member's head: (B, K·F) -> (B, d_output), or (B, K, d_output) for K > 1."""
+        out = self.head(pooled)
+        return out if self.n_members == 1 else out.unflatten(1, (self.n_members, -1))
+
+    def embed(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled features (B, K·F), the input of the head: F = H, or 2·H for
+        ``"mean+max"``; member-major (member k owns columns k·F to (k+1)·F - 1)."""
+        return self.pool(self.features(x, lengths), lengths)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Map x (B, C, L) or (B, K, C, L) and optional lengths (B,) to outputs (B, d_output)
+        (one member) or (B, K, d_output)."""
+        return self.head_outputs(self.embed(x, lengths))
+
+    def member(self, index: int) -> LiquidS4Network:
+        """Member ``index`` of the ensemble as a network of its own (a copy of its weights)."""
+        if not 0 <= index < self.n_members:
+            raise IndexError(f"member {index} out of range for {self.n_members} members")
+        single = LiquidS4Network(**self.config).to(self.head.weight)
+        directions = 2 if self.config.get("bidirectional") else 1
+        state = {}
+        for name, tensor in self.state_dict().items():
+            if tensor.ndim == 0:
+                state[name] = tensor.clone()
+                continue
+            per = directions if ".ssm.core." in name else 1
+            rows = member_index(tensor.shape[0], self.n_members, index, per)
+            state[name] = tensor[rows.to(tensor.device)].clone()
+        single.load_state_dict(state)
+        return single.train(self.training)
+
+    def initial_state(self, batch_size: int) -> dict:
+        """Streaming state: every block's layer state and the running pooled statistics."""
+        zeros = self.head.weight.new_zeros(batch_size, self.blocks[0].ssm.d_model)  # (B, K·H)
+        return {
+            "blocks": [block.ssm.initial_state(batch_size) for block in self.blocks],
+            "sum": zeros,
+            "max": torch.full_like(zeros, float("-inf")),
+            "count": 0,
+        }
+
+    def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+        """Feed one time step x_t (B, C); return the prediction for the prefix seen so far.
+
+        After feeding a whole series, the output equals :meth:`forward` on it (eval mode).
+        """
+        h = self.encode(x_t[..., None])[..., 0]
+        block_states = []
+        for block, block_state in zip(self.blocks, state["blocks"], strict=True):
+            h, block_state = block.step(h, block_state)
+            block_states.append(block_state)
+        h = self.final_norm(h[..., None]).squeeze(-1)
+        total, count = state["sum"] + h, state["count"] + 1
+        largest = torch.maximum(state["max"], h)
+        pooled = {"last": h, "mean": total / count, "max": largest}.get(self.pooling)
+        if pooled is None:  # mean+max
+            members = [p.unflatten(1, (self.n_members, -1)) for p in (total / count, largest)]
+            pooled = torch.cat(members, dim=2).flatten(1)
+        new_state = {"blocks": block_states, "sum": total, "max": largest, "count": count}
+        return self.head_outputs(pooled), new_state

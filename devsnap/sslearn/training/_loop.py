@@ -1,0 +1,403 @@
+"""The training loop: AdamW with SSM parameter groups, a per-step schedule, gradient clipping,
+early stopping with best-weight restore, mixed precision, and interrupt / divergence /
+out-of-memory safety.
+
+Data stay on the device for the whole run and batches are drawn there; the host reads the
+device once per epoch (the epoch's loss sums and a finiteness check of the weights).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from sslearn.nn.optim import param_groups
+from sslearn.training._augment import Augmentation
+from sslearn.training._batch_loss import batch_losses
+from sslearn.training._batches import SeriesSet
+from sslearn.training._device import resolve_precision
+from sslearn.training._graph import GraphedStep, graph_supported, make_capturable
+from sslearn.training._progress import Progress
+from sslearn.training._schedule import LRSchedule
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+ScoreFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss or the weights became NaN or infinite.
+
+    ``result`` holds the :class:`TrainingResult` of the finite epochs before it.
+    """
+
+    def __init__(self, message: str, result: TrainingResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class TrainingOutOfMemoryError(torch.OutOfMemoryError):
+    """The device ran out of memory during training; the best weights so far were kept.
+
+    A :class:`torch.OutOfMemoryError` (so ``except torch.cuda.OutOfMemoryError`` still
+    catches it), raised from the original one, whose message says what to lower.
+    ``result`` holds the :class:`TrainingResult` of the epochs before it.
+    """
+
+    def __init__(self, message: str, result: TrainingResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was stopped by KeyboardInterrupt; the best weights so far were kept."""
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation settings of one call to :func:`train` (see the estimators' docstrings)."""
+
+    max_epochs: int = 100
+    batch_size: int = 32
+    lr: float = 1e-3
+    ssm_lr: float | None = None
+    weight_decay: float = 0.0
+    scheduler: str = "cosine"
+    warmup_fraction: float = 0.05
+    clip_grad_norm: float | None = 1.0
+    n_iter_no_change: int | None = 10
+    tol: float = 1e-4
+    precision: str = "32"
+    verbose: int = 0
+    augment: Augmentation | None = None
+    average_weights: float | None = None
+    cuda_graphs: bool = field(
+        default_factory=lambda: os.environ.get("SSLEARN_CUDA_GRAPHS", "1") != "0"
+    )
+
+
+@dataclass
+class TrainingResult:
+    """What a run leaves behind besides the trained weights (already in the network)."""
+
+    history: list[dict] = field(default_factory=list)
+    stop_reason: str = "max_epochs"
+    best_epoch: int | None = None
+    best_valid_loss: float | None = None
+    best_valid_score: float | None = None
+    optimizer_state: dict | None = None
+
+
+def snapshot(network: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A detached copy of the network's state (on its own device)."""
+    return {key: value.detach().clone() for key, value in network.state_dict().items()}
+
+
+def make_optimizer(
+    network: torch.nn.Module, config: TrainingConfig, device: torch.device, state: dict | None
+) -> torch.optim.AdamW:
+    """AdamW over :func:`~sslearn.nn.param_groups`; ``state`` (from an earlier run) restores
+    the moments while the learning rates and weight decay follow ``config``."""
+    groups = param_groups(network, config.lr, config.weight_decay, config.ssm_lr)
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.AdamW(groups, fused=cuda, foreach=not cuda)
+    if state is not None:
+        optimizer.load_state_dict(state)
+        for group, fresh in zip(optimizer.param_groups, groups, strict=True):
+            group["lr"], group["weight_decay"] = fresh["lr"], fresh["weight_decay"]
+    return optimizer
+
+
+class Trainer:
+    """One training run of ``network`` on ``train_set`` (see :func:`train`)."""
+
+    def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
+        self.network, self.loss_fn, self.score_fn = network, loss_fn, score_fn
+        self.config, self.device, self.generator = config, device, generator
+        self.precision = resolve_precision(config.precision, device)
+        self.scaler = self.precision.grad_scaler(device)
+        self.params = [p for p in network.parameters() if p.requires_grad]
+        self.graphed: GraphedStep | None = None
+
+    # ranks sharing one batch (DDP); gradients are averaged over them, so each rank's loss
+    # sum is scaled by ranks / batch size to give the whole batch's mean loss
+    ranks = 1
+    rank = 0
+    # run by the graphed step between backward and clipping (DDP: the gradient all-reduce)
+    after_backward: Callable[[], None] | None = None
+
+    @property
+    def uses_graphs(self) -> bool:
+        """Whether :meth:`run` captures the training step in a CUDA graph."""
+        return self.config.cuda_graphs and graph_supported(self.device, self.scaler.is_enabled())
+
+    def train_step(self, optimizer, x, lengths, targets, weights, batch=None) -> torch.Tensor:
+        """One optimiser step on ``x``, part of a batch of ``batch`` series (default: all of
+        them); returns the summed (weighted) loss of ``x``, on the device."""
+        losses = batch_losses(
+            self.network, self.loss_fn, x, lengths, targets, augment=self.config.augment,
+            autocast=lambda: self.precision.autocast(self.device),
+        )  # (B,)  # fmt: skip
+        if weights is not None:
+            losses = losses * weights
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(losses.sum() * (self.ranks / (batch or len(losses)))).backward()
+        if self.config.clip_grad_norm is not None:
+            self.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.clip_grad_norm)
+        self.scaler.step(optimizer)
+        self.scaler.update()
+        return losses.detach().sum()
+
+    def train_epoch(self, optimizer, schedule, data: SeriesSet) -> torch.Tensor:
+        """A pass over ``data`` in shuffled batches; returns the loss sum (on the device)."""
+        self.network.train()
+        if self.graphed is not None:
+            for index in self.graphed.epoch_indices(self.generator):
+                self.graphed.run(index)
+                schedule.step()
+            return self.graphed.take_loss_sum()
+        total = torch.zeros((), device=self.device)
+        for _, (x, lengths, targets, weights) in data.batches(
+            self.config.batch_size, self.generator
+        ):
+            total = total + self.train_step(optimizer, x, lengths, targets, weights)
+            schedule.step()
+        return total
+
+    @torch.no_grad()
+    def evaluate(self, data: SeriesSet) -> tuple[torch.Tensor, torch.Tensor]:
+        """Summed validation loss and the validation score (both on the device)."""
+        self.network.eval()
+        outputs, order = [], []
+        for index, (x, lengths, _, _) in data.batches(max(self.config.batch_size, 256)):
+            with self.precision.autocast(self.device):
+                outputs.append(self.network(x, lengths).float())
+            order.append(index)
+        index = torch.cat(order).to(self.device)
+        outputs = torch.cat(outputs)
+        targets = data.targets[index]
+        weights = None if data.weights is None else data.weights[index]
+        losses = self.loss_fn(outputs, targets)
+        if weights is not None:
+            losses = losses * weights
+        score = (
+            self.score_fn(outputs, targets, weights)
+            if self.score_fn is not None
+            else -losses.mean()
+        )
+        return losses.sum(), score
+
+    def weights_finite(self) -> torch.Tensor:
+        """A 0-d tensor whose value is finite iff every parameter is (no host sync)."""
+        return torch.stack([p.detach().float().sum() for p in self.params]).sum()
+
+    def run(self, train_set, valid_set, optimizer_state, first_epoch) -> TrainingResult:
+        """Train for up to ``config.max_epochs`` epochs (see :func:`train`)."""
+        config, network = self.config, self.network
+        optimizer = make_optimizer(network, config, self.device, optimizer_state)
+        n_batches = max(1, -(-len(train_set) // config.batch_size))
+        total_steps = config.max_epochs * n_batches
+        schedule = LRSchedule(
+            optimizer,
+            config.scheduler,
+            total_steps,
+            warmup_steps=round(config.warmup_fraction * total_steps),
+            patience=max(1, (config.n_iter_no_change or 10) // 2),
+        )
+        if self.uses_graphs:
+            make_capturable(optimizer, self.device)
+            self.graphed = GraphedStep(
+                network,
+                self.loss_fn,
+                optimizer,
+                train_set,
+                config.batch_size,
+                config.clip_grad_norm,
+                lambda: self.precision.autocast(self.device),
+                ranks=self.ranks,
+                rank=self.rank,
+                after_backward=self.after_backward,
+                augment=config.augment,
+            )
+        result = TrainingResult()
+        last_good = best_state = snapshot(network)
+        averaged = None
+        best_metric, bad_epochs = math.inf, 0
+        progress = Progress(config.verbose, config.max_epochs)
+        epoch = first_epoch
+        try:
+            for epoch in range(first_epoch, first_epoch + config.max_epochs):
+                start = time.perf_counter()
+                stats = [self.train_epoch(optimizer, schedule, train_set), self.weights_finite()]
+                if valid_set is not None:
+                    stats.extend(self.evaluate(valid_set))
+                numbers = torch.stack(stats).tolist()  # the epoch's one host sync
+                if not all(math.isfinite(value) for value in numbers[:2]):
+                    network.load_state_dict(last_good)
+                    result.stop_reason = "diverged"
+                    result.optimizer_state = None
+                    message = _divergence_message(epoch, numbers[0], config)
+                    raise NonFiniteLossError(message, result)
+                last_good = snapshot(network)
+                averaged = _average_into(averaged, last_good, config.average_weights)
+                record = {
+                    "epoch": epoch,
+                    "train_loss": numbers[0] / len(train_set),
+                    "lr": schedule.lr,
+                }
+                if valid_set is not None:
+                    record["valid_loss"] = numbers[2] / len(valid_set)
+                    record["valid_score"] = numbers[3]
+                record["seconds"] = time.perf_counter() - start
+                result.history.append(record)
+                progress.update(record)
+
+                metric = record["valid_loss" if valid_set is not None else "train_loss"]
+                schedule.end_epoch(metric)
+                bad_epochs = 0 if metric < best_metric - config.tol else bad_epochs + 1
+                if metric < best_metric:
+                    best_metric, best_state, result.best_epoch = metric, last_good, epoch
+                if config.n_iter_no_change is not None and bad_epochs >= config.n_iter_no_change:
+                    result.stop_reason = "no_improvement"
+                    break
+        except KeyboardInterrupt:
+            network.load_state_dict(best_state)
+            result.stop_reason = "interrupted"
+            warnings.warn(
+                f"training interrupted by KeyboardInterrupt during epoch {epoch}; "
+                f"kept the weights of {_kept(result)}",
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
+        except torch.OutOfMemoryError as error:
+            self.graphed = None  # frees the graph's memory pool
+            optimizer.zero_grad(set_to_none=True)
+            network.load_state_dict(best_state)
+            network.eval()
+            result.stop_reason = "out_of_memory"
+            message = _out_of_memory_message(epoch, result, config, train_set, self.device)
+            raise TrainingOutOfMemoryError(message, result) from error
+        finally:
+            progress.close()
+        if valid_set is not None and result.stop_reason != "interrupted":
+            network.load_state_dict(best_state)
+        elif averaged is not None and result.stop_reason != "interrupted":
+            network.load_state_dict(averaged)
+        if valid_set is not None and result.best_epoch is not None:
+            best = next(r for r in result.history if r["epoch"] == result.best_epoch)
+            result.best_valid_loss = best["valid_loss"]
+            result.best_valid_score = best["valid_score"]
+        network.eval()
+        self.graphed = None  # frees the graph's memory pool
+        optimizer.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:  # plain floats again (picklable, restorable)
+            group["lr"] = float(group["lr"])
+        result.optimizer_state = copy.deepcopy(optimizer.state_dict())
+        return result
+
+
+def _average_into(
+    averaged: dict[str, torch.Tensor] | None, state: dict[str, torch.Tensor], decay: float | None
+) -> dict[str, torch.Tensor] | None:
+    """Exponential moving average over epochs of the weights (and float buffers), or None.
+
+    ``averaged = decay * averaged + (1 - decay) * state``, starting from the first epoch's
+    ``state`` (Polyak averaging; BatchNorm statistics are averaged alike).
+    """
+    if decay is None:
+        return None
+    if averaged is None:
+        return {key: value.clone() for key, value in state.items()}
+    for key, value in averaged.items():
+        if value.is_floating_point() or value.is_complex():
+            value.lerp_(state[key], 1.0 - decay)
+        else:
+            value.copy_(state[key])
+    return averaged
+
+
+def _kept(result: TrainingResult) -> str:
+    return f"epoch {result.best_epoch}" if result.best_epoch else "the initial weights"
+
+
+def _out_of_memory_message(
+    epoch: int, result: TrainingResult, config: TrainingConfig, data: SeriesSet, device
+) -> str:
+    return (
+        f"{device} ran out of memory in training epoch {epoch} (batch_size="
+        f"{config.batch_size}, series of up to {data.full_length} time steps); the network "
+        f"keeps the weights of {_kept(result)}. Lower batch_size (e.g. batch_size="
+        f"{max(1, config.batch_size // 2)}), shorten the series (crop or downsample them), "
+        "or make the network smaller (d_model, n_layers, n_estimators); precision="
+        "'bf16-mixed' also saves memory on a GPU."
+    )
+
+
+def _divergence_message(epoch: int, loss_sum: float, config: TrainingConfig) -> str:
+    what = "loss" if not math.isfinite(loss_sum) else "weights"
+    return (
+        f"the training {what} became NaN or infinite in epoch {epoch} (lr={config.lr:g}); the "
+        f"weights of the last finite epoch were kept. Try a lower lr (e.g. lr={config.lr / 10:g})"
+        ", keep gradient clipping on, set scale=True, or check X and y for extreme values."
+    )
+
+
+def train(
+    network: torch.nn.Module,
+    loss_fn: LossFn,
+    train_set: SeriesSet,
+    valid_set: SeriesSet | None = None,
+    *,
+    config: TrainingConfig,
+    device: torch.device,
+    generator: torch.Generator,
+    score_fn: ScoreFn | None = None,
+    optimizer_state: dict | None = None,
+    first_epoch: int = 1,
+) -> TrainingResult:
+    """Train ``network`` in place.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Maps ``(x (B, C, L), lengths (B,) or None)`` to outputs ``(B, d_output)``; already on
+        ``device``.
+    loss_fn : callable
+        ``loss_fn(outputs, targets) -> (B,)`` per-series losses (float32 outputs).
+    train_set, valid_set : SeriesSet
+        On ``device``, with targets; weights (mean 1) are optional. With a ``valid_set`` the
+        validation loss is monitored and the best epoch's weights are restored at the end.
+    config : TrainingConfig
+    device : torch.device
+    generator : torch.Generator
+        CPU generator that shuffles the batches.
+    score_fn : callable, optional
+        ``score_fn(outputs, targets, weights) -> 0-d tensor``, higher is better, recorded per
+        epoch as ``valid_score`` (default: minus the validation loss).
+    optimizer_state : dict, optional
+        AdamW state from an earlier run (warm start).
+    first_epoch : int, default=1
+        Number given to the first epoch in the history.
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    NonFiniteLossError
+        If the loss or the weights stop being finite; the network keeps the weights of the
+        last finite epoch. A KeyboardInterrupt instead ends training with a
+        :class:`TrainingInterruptedWarning` and the best weights so far.
+    TrainingOutOfMemoryError
+        If the device runs out of memory; the network keeps the best weights so far.
+    """
+    trainer = Trainer(network, loss_fn, config, device, generator, score_fn)
+    return trainer.run(train_set, valid_set, optimizer_state, first_epoch)
