@@ -22,9 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to files, never open a window (drop this line in a notebook)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -177,7 +174,7 @@ out_dir = Path(tempfile.mkdtemp(prefix="sslearn_example_"))
 ax = clf.plot_history()
 ax.set_title("AF vs other rhythms from PPG")
 ax.figure.savefig(out_dir / "history.png", dpi=100, bbox_inches="tight")
-plt.close(ax.figure)
+plt.show()
 print(f"saved {out_dir / 'history.png'}")
 
 # %% [markdown]

@@ -26,9 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to files, never open a window (drop this line in a notebook)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -153,7 +150,7 @@ for k, (ax, target) in enumerate(zip(axes, TARGETS, strict=True)):
     ax.set(xlabel=f"true {target}", ylabel=f"predicted {target}", title="out-of-fold")
 fig.tight_layout()
 fig.savefig(out_dir / "vital_signs.png", dpi=100)
-plt.close(fig)
+plt.show()
 print(f"saved {out_dir / 'vital_signs.png'}")
 
 # %% [markdown]

@@ -20,9 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to files, never open a window (drop this line in a notebook)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -178,7 +175,7 @@ ax.set(
 ax.legend(loc="upper left")
 fig.tight_layout()
 fig.savefig(out_dir / "streaming.png", dpi=100)
-plt.close(fig)
+plt.show()
 print(f"saved {out_dir / 'streaming.png'}")
 
 # %% [markdown]

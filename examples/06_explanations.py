@@ -18,9 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # draw to files, never open a window (drop this line in a notebook)
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
@@ -110,6 +108,7 @@ axes = plot_attributions(X_explained[0], attributions[0], channel_names=["ecg", 
 axes[0].set_title(f"evidence for AF (true class: {y[test][0]})")
 axes[0].figure.savefig(out_dir / "attributions.png", dpi=100, bbox_inches="tight")
 print(f"figure saved to {out_dir / 'attributions.png'}")
+plt.show()
 
 # %% [markdown]
 # ## 4. The time scales the network learned
@@ -127,3 +126,4 @@ for index, layer in enumerate(time_scales(clf, fs=FS)):
     )
 ax = plot_time_scales(clf, fs=FS)
 ax.figure.savefig(out_dir / "time_scales.png", dpi=100, bbox_inches="tight")
+plt.show()

@@ -1,9 +1,17 @@
 """sslearn: scikit-learn estimators for time series on a verified Liquid-S4 network."""
 
 from sslearn._classifier import LiquidS4Classifier
+from sslearn._onnx import export_onnx
 from sslearn._persist import load, save
 from sslearn._regressor import LiquidS4Regressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LiquidS4Classifier", "LiquidS4Regressor", "__version__", "load", "save"]
+__all__ = [
+    "LiquidS4Classifier",
+    "LiquidS4Regressor",
+    "__version__",
+    "export_onnx",
+    "load",
+    "save",
+]

@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
+from sslearn._stream import open_stream
 from sslearn._validation import check_panel_targets, validate_series
 from sslearn.data import ChannelScaler, Panel
 from sslearn.nn import LiquidS4Network
@@ -552,6 +553,55 @@ class BaseLiquidS4(BaseEstimator):
         (20, 16)
         """
         return self._forward(X, features=True)
+
+    def stream(self, n_series: int | None = None):
+        """Open a stream: predictions updated as new time steps arrive.
+
+        The stream runs the fitted network in its recurrent form, one step at a time, with
+        the running pooled statistics in its state; memory and the cost of a step do not
+        grow with the length of the series. After each ``update`` its prediction methods
+        equal this estimator's on the steps seen so far (up to floating-point rounding),
+        through the same input scaling, missingness channels, ensemble averaging and output
+        transform (see the streaming guide of the user guide).
+
+        Parameters
+        ----------
+        n_series : int, default=None
+            Number of series streamed side by side; None: the first ``update`` sets it.
+
+        Returns
+        -------
+        stream : ClassifierStream or RegressorStream
+            ``update(X_new)`` appends steps of shape (n_series, n_channels, k) (or
+            (n_series, k) for univariate models); ``predict()`` and, for a classifier,
+            ``predict_proba()`` and ``decision_function()`` predict from all steps so far;
+            ``reset()`` starts over. It keeps a copy of the fitted network: fitting this
+            estimator again does not change it.
+
+        Raises
+        ------
+        ValueError
+            If the estimator was fitted with ``bidirectional=True`` (the default), whose
+            layers read each series backwards from its end: fit with
+            ``bidirectional=False`` to stream.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sslearn import LiquidS4Classifier
+        >>> rng = np.random.RandomState(0)
+        >>> X, y = rng.randn(20, 2, 16), np.arange(20) % 2
+        >>> clf = LiquidS4Classifier(d_model=8, n_layers=1, d_state=4, max_epochs=2,
+        ...                          bidirectional=False, device="cpu", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> stream = clf.stream()
+        >>> for t in range(16):
+        ...     proba = stream.update(X[:3, :, t : t + 1]).predict_proba()
+        >>> bool(np.allclose(proba, clf.predict_proba(X[:3])))
+        True
+        """
+        check_is_fitted(self)
+        return open_stream(self, n_series)
 
     def _check_missing(self, panel: Panel) -> None:
         """Warn or raise (``missing_at_predict``) at missing values the fit never saw."""

@@ -45,7 +45,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
     label_smoothing : float, default=0.0
         Share of each target's probability spread evenly over all classes in the
         cross-entropy (Szegedy et al., 2016), in [0, 1).
-    calibration : {"temperature"} or None, default=None
+    calibration : "temperature" or None, default=None
         ``"temperature"``: after training, fit one temperature ``T > 0`` that minimises the
         negative log-likelihood of ``softmax(logits / T)`` on the series held out for early
         stopping (Guo et al., 2017), and divide the logits by it in :meth:`predict_proba`.
@@ -109,10 +109,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         norm="layer",
         pooling="mean+max",
         n_estimators=1,
-        augment=None,
+        augment="light",
         dt_range=None,
         ema_decay=None,
-        max_epochs=200,
+        max_epochs=100,
         batch_size=32,
         lr=1e-2,
         ssm_lr=1e-3,
@@ -121,7 +121,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         clip_grad_norm=1.0,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=30,
+        n_iter_no_change=100,
         tol=1e-4,
         scale=True,
         missing_at_predict="warn",
@@ -340,10 +340,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
         """
-        logits = self._forward(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        return self._decision_from_logits(self._forward(X))
 
     def predict_proba(self, X):
         """Class probabilities for each series.
@@ -358,7 +355,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             Columns follow ``classes_``. With ``calibration="temperature"``, the softmax of
             the logits divided by ``temperature_``.
         """
-        return softmax(self._forward(X) / getattr(self, "temperature_", 1.0), axis=1)
+        return self._proba_from_logits(self._forward(X))
 
     def predict_set(self, X, alpha=0.1):
         """Split-conformal prediction sets: the classes that may be each series' class.
@@ -419,5 +416,17 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         -------
         y : ndarray of shape (n_samples,)
         """
-        logits = self._forward(X)
+        return self._labels_from_logits(self._forward(X))
+
+    # the outputs of the fitted network (float64 logits, one row per series) as predictions,
+    # shared by the methods above and by streams (:meth:`stream`)
+    def _decision_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def _proba_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        return softmax(logits / getattr(self, "temperature_", 1.0), axis=1)
+
+    def _labels_from_logits(self, logits: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(logits, axis=1)]

@@ -163,7 +163,7 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         """The ensemble's mean and spread in original units from standardised member
         outputs (n_samples, n_estimators, n_outputs); the mean is :meth:`predict`'s."""
         mean = self._combine_members(torch.from_numpy(members)).numpy()
-        return mean * self._y_scale + self._y_mean, members.std(axis=1) * self._y_scale
+        return self._in_target_units(mean), members.std(axis=1) * self._y_scale
 
     def _eps(self) -> np.ndarray:
         """Added to the ensemble's spread before dividing by it (per target)."""
@@ -171,7 +171,12 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
 
     def _predict_2d(self, X) -> np.ndarray:
         """Predictions (n_samples, n_outputs) in the units of ``y``."""
-        return self._forward(X) * self._y_scale + self._y_mean
+        return self._in_target_units(self._forward(X))
+
+    def _in_target_units(self, outputs: np.ndarray) -> np.ndarray:
+        """The network's (combined) standardised outputs in the units of ``y``; shared by
+        :meth:`predict` and streams (:meth:`stream`)."""
+        return outputs * self._y_scale + self._y_mean
 
     def _shaped(self, y: np.ndarray) -> np.ndarray:
         """(n_samples, n_outputs, ...) as ``y`` was shaped in fit."""

@@ -18,11 +18,14 @@ number (and names) of channels must match.
 
 Two mistakes that would otherwise pass silently are refused here: a long frame (one row per
 observation) handed over as a wide one, and a "pd-multiindex" panel whose rows no longer
-match ``y`` one series to one label (what scikit-learn's splitters do to it).
+match ``y`` one series to one label (what scikit-learn's splitters do to it). Where fitted
+input is refused and its shape says why (time and channel axes swapped, a single series
+without its batch axis), the message names the fix (:func:`shape_hint`).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -36,6 +39,10 @@ from sslearn.data._dtypes import objects_as_numbers, time_stamps_error
 from sslearn.data._long import check_not_long
 
 LAYOUTS = ("table2d", "table3d", "panel")
+# fit warns that a 3-D array may be (n_samples, n_timepoints, n_channels) when its channel
+# axis has at least this many entries and this many times as many as its time axis
+_SWAPPED_MIN_CHANNELS = 64
+_SWAPPED_RATIO = 8
 
 
 def input_layout(X: Any) -> tuple[str, Any]:
@@ -82,8 +89,27 @@ def validate_series(
     removes a stale ``feature_names_in_``). With ``reset=False`` it checks ``X`` against
     them: a table of the layout seen in fit is checked by scikit-learn (feature count and
     names), any other input by its number of channels (and channel names, when both sides
-    have them).
+    have them). When ``X`` is refused and its shape suggests why (time and channel axes
+    swapped, or a single series without its batch axis), the message names the fix
+    (:func:`shape_hint`). At fit, a 3-D array whose channel axis is far longer than its time
+    axis draws a warning that the axes may be swapped; it is still accepted.
     """
+    if reset:
+        panel, layout = _validate(estimator, X, reset=True, min_samples=min_samples)
+        _warn_if_swapped(panel, layout)
+        return panel, layout
+    try:
+        return _validate(estimator, X, reset=False, min_samples=min_samples)
+    except ValueError as error:
+        hint = shape_hint(X, getattr(estimator, "n_channels_", None), _fitted_length(estimator))
+        if not hint:
+            raise
+        error.args = (f"{error} {hint}",)  # the same exception (and type), the hint added
+        raise
+
+
+def _validate(estimator: Any, X: Any, *, reset: bool, min_samples: int) -> tuple[Panel, str]:
+    """:func:`validate_series` without the hints that name a likely shape mistake."""
     layout, X = input_layout(X)
     fitted_layout = None if reset else getattr(estimator, "_input_layout", None)
     if layout != "panel":
@@ -111,6 +137,117 @@ def validate_series(
     elif layout == "panel" or layout != fitted_layout:
         _check_channels(estimator, panel)
     return panel, layout
+
+
+def shape_hint(X: Any, n_channels: int | None, n_timepoints: int | None) -> str:
+    """The likely shape mistake behind refused input ``X``, as a sentence naming the fix.
+
+    Only arrays (numpy, torch, anything with a ``shape``) and lists of them are looked at,
+    never DataFrames. The mistakes recognised, for an estimator fitted on ``n_channels``
+    channels and series of up to ``n_timepoints`` steps:
+
+    - a 3-D array of shape (n_samples, n_timepoints, n_channels): its channel axis is not
+      ``n_channels``, and its last axis is ``n_channels`` or its channel axis is
+      ``n_timepoints``; the fix is a transpose;
+    - a single series without its batch axis: a 2-D (n_channels, n_timepoints) or
+      (n_timepoints, n_channels) array when ``n_channels > 1`` (a 2-D array is read as
+      univariate series, one per row), or a 1-D array when ``n_channels == 1``.
+
+    Parameters
+    ----------
+    X : object
+        The input as the user passed it.
+    n_channels : int or None
+        The fitted number of channels; None (not fitted) gives no hint.
+    n_timepoints : int or None
+        The length of the longest series seen in fit, if known.
+
+    Returns
+    -------
+    hint : str
+        A sentence to append to the error message, or "" when the shape suggests nothing.
+    """
+    if n_channels is None or isinstance(X, pd.DataFrame | pd.Series | Panel):
+        return ""
+    if isinstance(X, list | tuple) and any(isinstance(x, pd.DataFrame | pd.Series) for x in X):
+        return ""  # a "df-list": rows are time points by design
+    name = "X" if hasattr(X, "shape") else "np.asarray(X)"
+    shape = _shape(X)
+    if shape is None:  # unequal-length series: to_panel's message names the transpose
+        return ""
+    if len(shape) == 3:
+        _, channels, steps = shape
+        if channels != n_channels and (steps == n_channels or channels == n_timepoints):
+            return (
+                f"X looks like (n_samples, n_timepoints, n_channels) = {shape}; sslearn "
+                f"expects (n_samples, n_channels, n_timepoints): pass {_swap_axes(X)}."
+            )
+    if len(shape) == 2 and n_channels > 1:
+        rows, columns = shape
+        if rows == n_channels:
+            return (
+                f"X looks like a single series of shape (n_channels, n_timepoints) = {shape}, "
+                "but a 2-D X is read as (n_samples, n_timepoints), one univariate series per "
+                f"row; add a batch axis: {name}[None] (or {name}.reshape(1, *{name}.shape))."
+            )
+        if columns == n_channels:
+            return (
+                f"X looks like a single series of shape (n_timepoints, n_channels) = {shape}; "
+                "sslearn expects (n_samples, n_channels, n_timepoints): pass "
+                f"{name}.T[None] (a batch of one series)."
+            )
+    if len(shape) == 1 and n_channels == 1:
+        return (
+            f"X looks like a single series of {shape[0]} time points; add a batch axis: "
+            f"{name}[None] (or {name}.reshape(1, -1))."
+        )
+    return ""
+
+
+def _shape(X: Any) -> tuple[int, ...] | None:
+    """The shape of a numeric array or regular nested list; None for anything else."""
+    if isinstance(X, list | tuple):
+        try:
+            X = np.asarray(X)
+        except (ValueError, TypeError, RuntimeError):
+            return None
+    shape, dtype = getattr(X, "shape", None), getattr(X, "dtype", None)
+    if shape is None or getattr(dtype, "kind", None) == "O":
+        return None
+    try:
+        return tuple(int(n) for n in shape)
+    except TypeError:
+        return None
+
+
+def _swap_axes(X: Any) -> str:
+    """The call that turns (n, L, C) ``X`` into (n, C, L), in the words of its library."""
+    if type(X).__module__.startswith("torch"):
+        return "X.transpose(1, 2)"
+    if isinstance(X, np.ndarray):
+        return "X.transpose(0, 2, 1)"
+    return "np.transpose(X, (0, 2, 1))"
+
+
+def _fitted_length(estimator: Any) -> int | None:
+    length = getattr(estimator, "n_timepoints_", None)
+    return None if length is None else int(length)
+
+
+def _warn_if_swapped(panel: Panel, layout: str) -> None:
+    """Warn at fit when a 3-D array's channel axis is far longer than its time axis."""
+    if layout != "table3d":
+        return
+    n_timepoints = int(panel.lengths.max())
+    channels = panel.n_channels
+    if channels >= _SWAPPED_MIN_CHANNELS and channels >= _SWAPPED_RATIO * n_timepoints:
+        warnings.warn(
+            f"X has {channels} channels of {n_timepoints} time points: it may be "
+            "(n_samples, n_timepoints, n_channels), while sslearn expects "
+            "(n_samples, n_channels, n_timepoints). If so, pass X.transpose(0, 2, 1).",
+            UserWarning,
+            stacklevel=6,
+        )
 
 
 def _table_before_sklearn(X: Any) -> Any:

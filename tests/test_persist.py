@@ -342,7 +342,9 @@ def test_unexpected_meta_is_refused(change, message, model_file):
 
 def test_deeply_nested_json_is_refused(model_file):
     parts = members(model_file)
-    text = parts[META].replace(b'"augment": null', b'"augment": ' + b"[" * 100_000 + b"]" * 100_000)
+    nested = b'"ema_decay": ' + b"[" * 100_000 + b"]" * 100_000
+    text = parts[META].replace(b'"ema_decay": null', nested)
+    assert text != parts[META]  # the model file holds the parameter replaced here
     with zipfile.ZipFile(model_file, "w") as archive:
         archive.writestr(META, text)
         archive.writestr(WEIGHTS, parts[WEIGHTS])

@@ -8,6 +8,7 @@ from scipy.special import softmax
 
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
 from sslearn.training import Augmentation
+from sslearn.training._augment import PRESETS
 from sslearn.training._loop import _average_into
 
 from ._toy import TINY, frequencies, sines
@@ -65,7 +66,7 @@ def test_augmented_fits_are_reproducible(augment, n_estimators):
         for _ in range(2)
     ]
     np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
-    plain = LiquidS4Classifier(**TINY, n_estimators=n_estimators).fit(X, y)
+    plain = LiquidS4Classifier(**TINY, augment=None, n_estimators=n_estimators).fit(X, y)
     assert not np.array_equal(plain.predict_proba(X), fits[0].predict_proba(X))
 
 
@@ -73,7 +74,11 @@ def test_augmentation_reaches_the_training_config():
     clf = LiquidS4Classifier(augment={"jitter": 0.2})
     config = clf._training_config(incremental=False, early=False)
     assert config.augment == Augmentation(jitter=0.2)
-    assert LiquidS4Classifier()._training_config(False, False).augment is None
+    # the measured recipe: the classifier augments lightly over a whole 100-epoch schedule
+    config = LiquidS4Classifier()._training_config(False, False)
+    assert config.augment == PRESETS["light"]
+    assert config.max_epochs == config.n_iter_no_change == 100
+    assert LiquidS4Regressor()._training_config(False, False).augment is None
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
-from sslearn._validation import input_layout
+from sslearn._validation import input_layout, shape_hint
 from sslearn.data import from_long, to_panel
 
 from ._toy import TINY, sines
@@ -129,6 +129,120 @@ def test_input_layouts():
     assert input_layout(to_panel(X))[0] == "panel"
     clf = LiquidS4Classifier(**{**TINY, "max_epochs": 1}).fit(to_panel(X), Y)
     assert clf.n_features_in_ == 2
+
+
+# -- hints that name a shape mistake -------------------------------------------------------
+
+SWAPPED = r"X looks like \(n_samples, n_timepoints, n_channels\)"
+BATCH_AXIS = r"add a batch axis: X\[None\]"
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A classifier and a regressor fitted on X: 2 channels, 24 time points."""
+    clf = LiquidS4Classifier(**{**TINY, "max_epochs": 1}).fit(X, Y)
+    reg = LiquidS4Regressor(**{**TINY, "max_epochs": 1}).fit(X, Y.astype(float))
+    return clf, reg
+
+
+def methods(fitted):
+    clf, reg = fitted
+    return {
+        "predict": clf.predict,
+        "predict_proba": clf.predict_proba,
+        "decision_function": clf.decision_function,
+        "score": lambda X_: clf.score(X_, Y[: len(X_)]),
+        "regressor predict": reg.predict,
+        "regressor score": lambda X_: reg.score(X_, Y[: len(X_)].astype(float)),
+    }
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "predict",
+        "predict_proba",
+        "decision_function",
+        "score",
+        "regressor predict",
+        "regressor score",
+    ],
+)
+def test_swapped_axes_are_named(fitted, method):
+    call = methods(fitted)[method]
+    with pytest.raises(ValueError, match=rf"X has 24 features, .* expecting 2.*{SWAPPED}") as info:
+        call(X.transpose(0, 2, 1))
+    assert "sslearn expects (n_samples, n_channels, n_timepoints)" in str(info.value)
+    assert str(info.value).endswith("pass X.transpose(0, 2, 1).")
+    assert np.allclose(call(X.transpose(0, 2, 1).transpose(0, 2, 1)), call(X))  # the fix works
+
+
+@pytest.mark.parametrize(
+    ("shape", "hinted"),
+    [
+        ((5, 24, 3), True),  # its channel axis has the fitted length
+        ((5, 30, 2), True),  # its last axis has the fitted number of channels
+        ((5, 30, 3), False),  # neither: nothing suggests a transpose
+        ((5, 1, 24), False),  # too few channels, in the right place
+    ],
+)
+def test_swapped_axes_hint_needs_evidence(fitted, shape, hinted):
+    with pytest.raises(ValueError, match="features") as info:
+        fitted[0].predict(np.zeros(shape))
+    assert ("X looks like" in str(info.value)) is hinted
+
+
+def test_swapped_axes_of_tensors_lists_and_panel_fits(fitted):
+    torch = pytest.importorskip("torch")
+    swapped = X.transpose(0, 2, 1)
+    with pytest.raises(ValueError, match=rf"{SWAPPED}.*pass X\.transpose\(1, 2\)\."):
+        fitted[0].predict(torch.tensor(swapped))
+    with pytest.raises(ValueError, match=rf"{SWAPPED}.*np\.transpose\(X, \(0, 2, 1\)\)"):
+        fitted[0].predict(swapped.tolist())
+    on_panel = LiquidS4Classifier(**{**TINY, "max_epochs": 1}).fit(to_panel(X), Y)
+    with pytest.raises(ValueError, match=rf"X has 24 channels, but .* expecting 2.*{SWAPPED}"):
+        on_panel.predict(swapped)
+
+
+def test_a_single_series_names_the_batch_axis(fitted):
+    clf = fitted[0]
+    with pytest.raises(ValueError, match=rf"X has 1 channels.*\(2, 24\).*{BATCH_AXIS}"):
+        clf.predict(X[0])  # (n_channels, n_timepoints): read as 2 univariate series
+    assert clf.predict(X[0][None]).tolist() == clf.predict(X[:1]).tolist()
+    with pytest.raises(ValueError, match=r"\(n_timepoints, n_channels\).*pass X\.T\[None\]"):
+        clf.predict(X[0].T)
+    assert clf.predict(X[0].T.T[None]).shape == (1,)
+
+
+def test_a_single_univariate_series_names_the_batch_axis():
+    univariate = LiquidS4Regressor(**{**TINY, "max_epochs": 1}).fit(X[:, 0], Y.astype(float))
+    with pytest.raises(ValueError, match=rf"Reshape your data.*24 time points; {BATCH_AXIS}"):
+        univariate.predict(X[0, 0])
+    with pytest.raises(ValueError, match=r"add a batch axis: np\.asarray\(X\)\[None\]"):
+        univariate.predict(X[0, 0].tolist())
+    assert univariate.predict(X[0, 0][None]).shape == (1,)
+    assert univariate.predict(X[:, 0]).shape == (20,)  # 2-D input still means n series
+
+
+def test_no_hint_without_evidence_or_for_frames(fitted):
+    clf = fitted[0]
+    with pytest.raises(ValueError) as info:
+        clf.predict(pd.DataFrame(X[0]))  # a wide frame of 2 univariate series
+    assert "looks like" not in str(info.value)
+    assert shape_hint(X.transpose(0, 2, 1), None, None) == ""  # not fitted
+    assert shape_hint(X[0, 0], 2, 24) == ""  # a 1-D array cannot be one 2-channel series
+
+
+def test_fit_warns_when_the_channel_axis_dwarfs_the_time_axis():
+    rng, y = np.random.default_rng(0), np.arange(4.0)
+    with pytest.warns(UserWarning, match=r"128 channels of 8 time points.*transpose\(0, 2, 1\)"):
+        reg = LiquidS4Regressor(**{**TINY, "max_epochs": 1}).fit(
+            rng.normal(size=(4, 128, 8)), Y[:4]
+        )
+    assert reg.n_channels_ == 128  # accepted as given
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LiquidS4Regressor(**{**TINY, "max_epochs": 1}).fit(rng.normal(size=(4, 40, 8)), y)
 
 
 # -- class_weight ------------------------------------------------------------------------

@@ -13,6 +13,13 @@ Two docs-only fixes, applied to sslearn's docstrings as griffe loads them:
    ``:func:`~sslearn.data.to_panel```, which Markdown would show literally. They become
    mkdocs-autorefs links when the target is one of the objects on the API pages, and inline
    code otherwise (so no link can dangle).
+3. Stated defaults. For a type written as a set of choices, ``name : {"pb", "kb", "exact"} or
+   None, default="kb"``, griffe follows the numpydoc rule that the first choice is the
+   default and ignores ``default=``: the API table would say ``"pb"``. Where the first choice
+   is not the stated default, or no default is stated (a required parameter), the type is
+   rewritten so that griffe reads ``default=`` or the signature (``None or {"pb", "kb",
+   "exact"}``, ``one of {...}``, or the choices reordered with the default first).
+   ``tests/test_docs.py`` compares the built API tables with ``get_params()``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,12 @@ DOCUMENTED = {
     "long_targets": "sslearn.data.long_targets",
 }
 
+# "name : {choices}rest, default=value" in a numpydoc Parameters section
+CHOICES = re.compile(
+    r"^(?P<head>[ \t]*\w+(?:, \w+)* : )\{(?P<choices>[^{}]*)\}(?P<rest>[^\n]*?)"
+    r"(?:,[ \t]+default=(?P<default>[^\n]+))?$",
+    re.M,
+)
 ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj):`(~?)([^`<>]+)`")
 
 
@@ -57,6 +70,24 @@ def _replace_role(match: re.Match) -> str:
         if target and len(parts) > 1 and not target.endswith("." + parts[-1]):
             target = None
     return f"[`{display}`][{target}]" if target else f"`{display}`"
+
+
+def _stated_default_first(match: re.Match) -> str:
+    choices = [
+        " ".join(choice.replace("\\\n", " ").split()) for choice in match["choices"].split(",")
+    ]
+    default = (match["default"] or "").strip()
+    if choices[0] == default:
+        return match.group(0)
+    rest = match["rest"].strip().lstrip(",").strip()
+    rest = rest[3:] if rest.startswith("or ") else rest
+    if not rest and default in choices:
+        ordered = [default, *(choice for choice in choices if choice != default)]
+        kind = "{" + ", ".join(ordered) + "}"
+    else:  # not leading with "{": griffe reads default=, or else the signature's default
+        kind = " or ".join(filter(None, [rest, "{" + ", ".join(choices) + "}"]))
+        kind = kind if rest else f"one of {kind}"
+    return f"{match['head']}{kind}" + (f", default={default}" if default else "")
 
 
 def _walk(obj: griffe.Object):
@@ -91,3 +122,4 @@ class RuntimeDocstrings(griffe.Extension):
         for obj in _walk(pkg):
             if obj.docstring is not None and ":" in obj.docstring.value:
                 obj.docstring.value = ROLE.sub(_replace_role, obj.docstring.value)
+                obj.docstring.value = CHOICES.sub(_stated_default_first, obj.docstring.value)

@@ -3,8 +3,10 @@
 scikit-learn splits ``X`` by rows, so a long frame cannot be cross-validated as is: its rows
 are observations, not series. :func:`from_long` regroups it into a DataFrame with one row
 per series id (sktime's "nested_univ" layout), which sklearn's ``_safe_indexing`` splits
-correctly and :func:`~sslearn.data.to_panel` reads. :func:`check_not_long` recognises a long
-frame handed over as if it were wide, and says to call :func:`from_long` first.
+correctly and :func:`~sslearn.data.to_panel` reads; :func:`infer_value_cols` is its rule
+for which columns are channels (the ``sslearn`` command uses it too).
+:func:`check_not_long` recognises a long frame handed over as if it were wide, and says to
+call :func:`from_long` first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from sslearn.data._dtypes import numeric_frame
+from sslearn.data._dtypes import numeric_frame, objects_as_numbers
 
 __all__ = ["check_not_long", "from_long", "long_targets"]
 
@@ -61,6 +63,71 @@ def _id_codes(ids: pd.Series, id_col: Hashable) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques, name=id_col)
 
 
+def infer_value_cols(
+    df: pd.DataFrame,
+    id_col: Hashable = "id",
+    time_col: Hashable = "time",
+    exclude: Sequence[Hashable] = (),
+) -> list:
+    """The channel columns of a long frame: the numeric columns that vary within a series.
+
+    A column is a channel when it is not ``id_col``, ``time_col`` or in ``exclude``, holds
+    numbers (numeric dtypes other than bool, or object columns of numbers; complex columns
+    count too, for :func:`from_long` to refuse them by name) and takes more than one value
+    (NaN counting as a value) within at least one series. Columns constant within every
+    series are per-series attributes (a class label, a regression target, a subject number,
+    an age), not channels. When no series has more than one row, nothing can vary and every
+    numeric column is a channel.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long layout: one row per observation.
+    id_col : hashable, default="id"
+        Column holding the series id.
+    time_col : hashable, default="time"
+        Column holding the time stamp.
+    exclude : sequence of hashable, default=()
+        Further columns that are no channels (e.g. the targets, a group column).
+
+    Returns
+    -------
+    value_cols : list
+        The channel columns, in the frame's column order; empty when there is none.
+
+    Raises
+    ------
+    TypeError
+        If ``df`` is not a DataFrame.
+    ValueError
+        If ``id_col`` is not a column of ``df``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sslearn.data._long import infer_value_cols
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2], "time": [0, 1, 0, 1], "x": [0.1, 0.2, 0.3, 0.1],
+    ...                    "age": [40, 40, 62, 62], "label": ["a", "a", "b", "b"]})
+    >>> infer_value_cols(df)
+    ['x']
+    """
+    _check_frame(df, {"id_col": id_col})
+    skip = [id_col, time_col, *exclude]
+    numbers = objects_as_numbers(df)  # object columns of numbers as float64
+    positions, candidates = [], []
+    for j, (label, dtype) in enumerate(zip(numbers.columns, numbers.dtypes, strict=True)):
+        numeric = ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
+        if numeric and label not in skip and label not in candidates:
+            positions.append(j)
+            candidates.append(label)
+    ids = df[id_col].to_numpy()
+    if not candidates or not pd.Series(ids).duplicated().any():
+        return candidates
+    grouped = numbers.iloc[:, positions].groupby(ids, sort=False, dropna=True)
+    varying = (grouped.nunique(dropna=False).max() > 1).to_numpy()
+    return [label for label, varies in zip(candidates, varying, strict=True) if varies]
+
+
 def from_long(
     df: pd.DataFrame,
     id_col: Hashable = "id",
@@ -80,7 +147,14 @@ def from_long(
         Column holding the time stamp (any sortable type: int, float, datetime). Each
         series is sorted by it; (id, time) pairs must be unique.
     value_cols : hashable or sequence of hashable, default=None
-        Channel column(s), in the order wanted. ``None`` takes every other column.
+        Channel column(s), in the order wanted. ``None`` infers them, by the rule the
+        ``sslearn`` command uses too: every numeric column (numeric dtype other than bool,
+        or object column of numbers) other than ``id_col`` and ``time_col`` that takes more
+        than one value within at least one series, in the frame's order. Text columns and
+        columns constant within every series (a class label, a regression target, a subject
+        number) are left out, so a bundled long frame such as
+        ``sslearn.datasets.load_basic_motions(return_type="frame")`` needs no
+        ``value_cols``. When every series has a single row, every numeric column is taken.
 
     Returns
     -------
@@ -111,22 +185,20 @@ def from_long(
     >>> to_panel(rows).values[1, 0].tolist()
     [1.0, 2.0, 0.0]
     """
+    _check_frame(df, {"id_col": id_col, "time_col": time_col})
+    if id_col == time_col:
+        raise ValueError(f"id_col and time_col must differ, both are {id_col!r}.")
     if value_cols is None:
-        value_cols = (
-            [c for c in df.columns if c not in (id_col, time_col)]
-            if isinstance(df, pd.DataFrame)
-            else []
-        )
+        value_cols = infer_value_cols(df, id_col, time_col)
+        if not value_cols:
+            raise ValueError(
+                f"df has no value columns besides {id_col!r} and {time_col!r}: no numeric "
+                "column varies within a series; pass value_cols."
+            )
     elif isinstance(value_cols, str) or not isinstance(value_cols, Sequence):
         value_cols = [value_cols]
     value_cols = list(value_cols)
-    _check_frame(
-        df,
-        {"id_col": id_col, "time_col": time_col}
-        | {f"value_cols[{k}]": c for k, c in enumerate(value_cols)},
-    )
-    if id_col == time_col:
-        raise ValueError(f"id_col and time_col must differ, both are {id_col!r}.")
+    _check_frame(df, {f"value_cols[{k}]": c for k, c in enumerate(value_cols)})
     if not value_cols:
         raise ValueError(
             f"df has no value columns besides {id_col!r} and {time_col!r}; pass value_cols."

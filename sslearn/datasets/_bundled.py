@@ -34,7 +34,7 @@ def load_dataset(name: str, split: str | None = None, return_type: str = "numpy"
     ----------
     name : str
         Dataset name, e.g. ``"BasicMotions"`` (case, ``_`` and ``-`` are ignored).
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first (the first ``n_train``
         series are the train split).
     return_type : {"numpy", "frame"}, default="numpy"
@@ -97,7 +97,7 @@ def load_acsf1(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -123,7 +123,7 @@ def load_arrow_head(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -150,7 +150,7 @@ def load_basic_motions(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -177,7 +177,7 @@ def load_gunpoint(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -204,7 +204,7 @@ def load_italy_power_demand(split: str | None = None, return_type: str = "numpy"
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -231,7 +231,7 @@ def load_japanese_vowels(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -259,7 +259,7 @@ def load_osuleaf(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -286,7 +286,7 @@ def load_plaid(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -314,7 +314,7 @@ def load_tecator(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see
@@ -340,7 +340,7 @@ def load_unit_test(split: str | None = None, return_type: str = "numpy"):
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame (see

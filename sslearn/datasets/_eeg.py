@@ -47,7 +47,7 @@ def load_self_regulation_scp1(split: str | None = None, return_type: str = "nump
 
     Parameters
     ----------
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to load; None loads both, train first.
     return_type : {"numpy", "frame"}, default="numpy"
         ``"numpy"`` returns ``(X, y)``; ``"frame"`` a long DataFrame.

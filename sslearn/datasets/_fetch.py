@@ -218,7 +218,7 @@ def fetch_ucr_uea(
     name : str
         Problem name as on timeseriesclassification.com, e.g. ``"ECG200"`` or
         ``"AtrialFibrillation"`` (case-sensitive).
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to return; None returns both, train first.
     data_home : str or path-like, default=None
         Cache folder; see :func:`get_data_home`. Files go to ``{data_home}/ucr_uea/{name}/``.
@@ -294,7 +294,7 @@ def fetch_tser(
     name : str
         Problem name, one of :data:`TSER_RECORDS` when ``base_url`` contains
         ``{record}``; any name for another ``base_url``.
-    split : {"train", "test"} or None, default=None
+    split : "train", "test" or None, default=None
         Which official split to return; None returns both, train first.
     data_home : str or path-like, default=None
         Cache folder; see :func:`get_data_home`. Files go to ``{data_home}/tser/{name}/``.

@@ -11,7 +11,8 @@ def shift_right(x: torch.Tensor, steps: int) -> torch.Tensor:
     """``out[..., t] = x[..., t - steps]`` with zeros for ``t < steps``."""
     if steps == 0:
         return x
-    return torch.nn.functional.pad(x[..., :-steps], (steps, 0))
+    # pad then cut (not cut then pad): a shift by more than the length must keep the length
+    return torch.nn.functional.pad(x, (steps, 0))[..., : x.shape[-1]]
 
 
 def lagged_products(u: torch.Tensor, v: torch.Tensor, degree: int) -> torch.Tensor:

@@ -85,7 +85,7 @@ class LiquidSSM(nn.Module):
         ``"diag"``: S4D (diagonal complex A); ``"dplr"``: S4's HiPPO-LegS normal-plus-low-rank
         A with the Cauchy/Woodbury kernel; ``"lssl"``: LSSL's dense, learnable HiPPO A with a
         Krylov kernel.
-    liquid_kernel : {None, "kb", "pb", "exact"}, default="exact"
+    liquid_kernel : {"exact", "kb", "pb"} or None, default="exact"
         ``None``: plain S4 convolution. ``"exact"``: the liquid recurrence itself (every input
         product). ``"kb"``: convolution plus ``sum_q K_q * ucorr_q`` with
         ``K_q[m] = C Abar^m Bbar^q`` over products of ``q`` consecutive inputs. ``"pb"``: the
@@ -95,7 +95,7 @@ class LiquidSSM(nn.Module):
     init : str, default="legs"
         ``"diag"``: ``legs``, ``lin``, ``inv``, ``real``; ``"dplr"``: ``legs``;
         ``"lssl"``: the HiPPO measure ``legs``, ``legt`` or ``lagt``.
-    disc : {"zoh", "bilinear"} or None, default=None
+    disc : "zoh", "bilinear" or None, default=None
         Discretisation; None picks ``"zoh"`` for ``diag``/``lssl`` and ``"bilinear"`` for
         ``dplr`` (the only one with a DPLR structure).
     dt_min, dt_max : float, default=1e-3, 1e-1

@@ -12,7 +12,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_
 from sklearn.utils import _safe_indexing
 
 from sslearn.data import from_long, long_targets, to_panel
-from sslearn.data._long import check_not_long
+from sslearn.data._long import check_not_long, infer_value_cols
+from sslearn.datasets import load_basic_motions, load_tecator
 from tests.data.test_convert import assert_panel_equal
 
 IDS = ["s3", "s0", "s4", "s1", "s2"]  # ids in the order the rows first appear
@@ -108,6 +109,57 @@ def test_long_targets_rejects_non_constant_target():
         long_targets(df, "id", "label")
 
 
+# -- the value columns inferred when value_cols is None ------------------------------------
+
+
+def test_value_cols_are_inferred_on_a_bundled_frame():
+    """BasicMotions' long frame has a text target beside its six channels."""
+    frame = load_basic_motions(split="test", return_type="frame")
+    channels = [f"dim_{k}" for k in range(6)]
+    rows = from_long(frame)
+    assert rows.columns.tolist() == channels
+    X, _ = load_basic_motions(split="test")
+    np.testing.assert_allclose(to_panel(rows).to_numpy(), X, rtol=1e-6)
+    assert long_targets(frame, "id", "target").index.equals(rows.index)
+
+
+def test_a_numeric_target_constant_within_series_is_no_channel():
+    frame = load_tecator(split="test", return_type="frame")
+    assert pd.api.types.is_float_dtype(frame["target"])
+    assert from_long(frame).columns.tolist() == ["dim_0"]
+
+
+def test_infer_value_cols_rule():
+    df, _ = make_long(9, with_nan=False)
+    df = df.assign(
+        age=df["id"].map({sid: 20.0 + k for k, sid in enumerate(IDS)}),  # constant per series
+        flag=df["x"] > 2,  # booleans: no channel
+        z=df["y"].astype(object),  # an object column of numbers is one
+        note="text",
+    )
+    assert infer_value_cols(df) == ["x", "y", "z"]
+    assert infer_value_cols(df, exclude=["y"]) == ["x", "z"]
+    assert from_long(df).columns.tolist() == ["x", "y", "z"]
+    # a column constant within every series but one still varies: a channel
+    df.loc[df["id"] == "s2", "age"] = np.arange(LENGTHS["s2"], dtype=float)
+    assert infer_value_cols(df) == ["x", "y", "age", "z"]
+
+
+def test_infer_value_cols_counts_nan_as_a_value_and_takes_all_of_single_rows():
+    df = pd.DataFrame({"id": [1, 1, 2, 2], "time": [0, 1, 0, 1], "v": [1.0, np.nan, 3.0, 3.0]})
+    assert infer_value_cols(df) == ["v"]
+    single = pd.DataFrame({"id": [1, 2, 3], "time": [0, 0, 0], "v": [1.0, 2.0, 3.0], "w": 1})
+    assert infer_value_cols(single) == ["v", "w"]  # nothing can vary: every numeric column
+    assert from_long(single).columns.tolist() == ["v", "w"]
+
+
+def test_nothing_varies_names_value_cols():
+    df = _base().assign(v=[1.0, 1.0, 3.0], label=["a", "a", "b"])  # v: one value per series
+    with pytest.raises(ValueError, match=r"no numeric column varies within a series.*value_cols"):
+        from_long(df)
+    assert from_long(df, value_cols="v").columns.tolist() == ["v"]
+
+
 # -- scikit-learn splitting -----------------------------------------------------------------
 
 
@@ -187,7 +239,13 @@ def _base():
         (_base().iloc[:0], {}, ValueError, r"0 sample\(s\)"),
         (_base(), {"time_col": "id"}, ValueError, "must differ"),
         (_base()[["id", "time"]], {}, ValueError, "no value columns.*pass value_cols"),
-        (_base().assign(v=["a", "b", "c"]), {}, TypeError, r"non-numeric column\(s\) \{'v'"),
+        (_base().assign(v=["a", "b", "c"]), {}, ValueError, "no value columns.*pass value_cols"),
+        (
+            _base().assign(v=["a", "b", "c"]),
+            {"value_cols": "v"},
+            TypeError,
+            r"non-numeric column\(s\) \{'v'",
+        ),
         (_base().assign(v=[1j, 2j, 3j]), {}, ValueError, "Complex data not supported"),
         (_base().assign(id=[1, None, 2]), {}, ValueError, r"'id' has 1 missing id\(s\)"),
         (_base().assign(time=[0, None, 0]), {}, ValueError, r"1 missing time stamp\(s\)"),
