@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 from pathlib import Path
 
@@ -65,11 +66,13 @@ def _kernel(kernel: str) -> str:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    """A CSV file's rows, skipping the ``#`` comment lines on top."""
+    """A CSV file's rows, skipping the ``#`` comment lines on top (and blank lines)."""
     with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+        lines = (line for line in handle if line.strip() and not line.startswith("#"))
+        return list(csv.DictReader(lines))
 
 
+@functools.cache  # read once: every figure and table asks for it
 def accuracy_results() -> dict[str, dict[str, dict]]:
     """Model -> dataset -> one run's ``task``, per-seed ``scores`` and ``fit_seconds``."""
     defaults = json.loads(DEFAULTS.read_text(encoding="utf-8"))

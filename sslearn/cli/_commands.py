@@ -271,8 +271,8 @@ def predict(args: argparse.Namespace) -> int:
     out = pd.DataFrame(index=rows.index)
     with _refused(f"cannot predict the series of {args.data!r}"):
         if bundle["task"] == "classification":
-            out[f"predicted_{names[0]}"] = estimator.predict(rows)
-            proba = estimator.predict_proba(rows)
+            proba = estimator.predict_proba(rows)  # one pass: the labels are its argmax
+            out[f"predicted_{names[0]}"] = estimator.classes_[proba.argmax(axis=1)]
             for k, label in enumerate(estimator.classes_):
                 out[f"proba_{label}"] = proba[:, k]
         else:
