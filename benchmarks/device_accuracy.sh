@@ -5,6 +5,7 @@
 #   bash benchmarks/device_accuracy.sh screen   # recipe sweep, baselines, liquid tasks
 #   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
 #   bash benchmarks/device_accuracy.sh verify   # the chosen defaults: developer set, protocol
+#   bash benchmarks/device_accuracy.sh probe    # the classifier's defaults plus one lever each
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
 #                                                 subject-wise calibration of the simulator
@@ -62,6 +63,23 @@ elif [ "$1" = schedule ]; then
   (cd benchmarks && timeout "$limit" python3 bench_uncertainty.py --seeds 0 1 2 --workers 3 \
     --datasets VitalSigns-rhythm VitalSigns-HR-RR --groups --validation-fraction 0.25 \
     --n-estimators 1 3 --out "$out/uncertainty_groups.json" >"$out/uncertainty_groups.log" 2>&1) &
+  wait
+elif [ "$1" = probe ]; then
+  # the classifier's defaults plus one lever each, on the nine classification sets that fit
+  # in one call (the simulated rhythms take 70 s a fit); the CUDA tests of the same tree
+  sets=(SelfRegulationSCP1 EyesOpenShut BasicMotions JapaneseVowels PickupGestureWiimoteZ
+    ArrowHead OSULeaf GunPoint ItalyPowerDemand)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/probe_a.json" \
+    --datasets "${sets[@]}" --baselines-in "$base" \
+    --sweep '{"pooling": "mean"}' '{"batch_size": 16}' >"$out/probe_a.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/probe_b.json" \
+    --datasets "${sets[@]}" --baselines-in "$base" \
+    --sweep '{"d_model": 128}' '{"lr": 0.003}' >"$out/probe_b.log" 2>&1 &
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/probe_c.json" \
+    --datasets "${sets[@]}" --baselines-in "$base" \
+    --sweep '{"n_layers": 6}' '{"augment": "auto"}' >"$out/probe_c.log" 2>&1 &
+  timeout "$limit" python3 -m pytest -q -m cuda tests/nn tests/test_stream.py tests/test_onnx.py \
+    -p no:cacheprovider >"$out/cuda_tests.log" 2>&1 &
   wait
 elif [ "$1" = verify ]; then
   # the chosen defaults over the developer set and under the published protocol
