@@ -6,6 +6,8 @@
 #   bash benchmarks/device_accuracy.sh final    # defaults, liquid kernels, levers, protocol
 #   bash benchmarks/device_accuracy.sh verify   # the chosen defaults: developer set, protocol
 #   bash benchmarks/device_accuracy.sh probe    # the classifier's defaults plus one lever each
+#   bash benchmarks/device_accuracy.sh timing   # fit seconds: the issue's starting defaults and today's
+#   bash benchmarks/device_accuracy.sh ensemble # shorter schedule, small ensembles, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
 #                                                 subject-wise calibration of the simulator
@@ -81,6 +83,25 @@ elif [ "$1" = probe ]; then
   timeout "$limit" python3 -m pytest -q -m cuda tests/nn tests/test_stream.py tests/test_onnx.py \
     -p no:cacheprovider >"$out/cuda_tests.log" 2>&1 &
   wait
+elif [ "$1" = timing ]; then
+  # fit seconds of the defaults when issue F was filed against today's, one process alone on
+  # the GPU, seeds 0 and 1 (the second fit of each pair runs on warm kernels)
+  timeout "$limit" python3 $acc --seeds 0 1 --workers 1 --out "$out/timing.json" \
+    --baselines-in "$base" --sweep \
+    '{"liquid_kernel": null, "pooling": "mean", "augment": null, "max_epochs": 200, "n_iter_no_change": 30}' \
+    '{}' >"$out/timing.log" 2>&1
+elif [ "$1" = ensemble ]; then
+  # one process alone on the GPU (fits sharing it run 10-20x slower): a shorter schedule and
+  # small deep ensembles for the classifier, ensembles for the regressor
+  cls=(SelfRegulationSCP1 EyesOpenShut BasicMotions JapaneseVowels PickupGestureWiimoteZ
+    ArrowHead OSULeaf GunPoint ItalyPowerDemand VitalSigns-rhythm)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/ensemble_cls.json" \
+    --datasets "${cls[@]}" --baselines-in "$base" --sweep '{"max_epochs": 75}' \
+    '{"max_epochs": 75, "n_estimators": 3}' '{"max_epochs": 75, "n_estimators": 5}' \
+    '{"max_epochs": 75, "n_estimators": 3, "augment": "auto"}' >"$out/ensemble_cls.log" 2>&1
+  timeout 200 python3 $acc --seeds 0 1 2 --workers 1 --out "$out/ensemble_reg.json" \
+    --datasets Tecator CardanoSentiment VitalSigns-HR-RR --baselines-in "$base" \
+    --sweep '{"n_estimators": 3}' '{"n_estimators": 5}' >"$out/ensemble_reg.log" 2>&1
 elif [ "$1" = verify ]; then
   # the chosen defaults over the developer set and under the published protocol
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/defaults.json" \
