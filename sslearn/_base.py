@@ -8,7 +8,6 @@ The subclasses differ only in the override points: :meth:`~BaseLiquidS4._encode_
 
 from __future__ import annotations
 
-import contextlib
 import io
 import pickle
 import warnings
@@ -25,8 +24,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
 from sslearn._stream import open_stream
-from sslearn._validation import check_panel_targets, validate_series
+from sslearn._validation import check_panel_targets, validate_series, validate_times
 from sslearn.data import ChannelScaler, Panel
+from sslearn.data._times import median_gap, time_gaps
 from sslearn.nn import LiquidS4Network
 from sslearn.nn.layer import INITS, LIQUID_KERNELS, SSMS
 from sslearn.nn.network import POOLINGS
@@ -38,16 +38,17 @@ from sslearn.training import (
     SeriesSet,
     TrainingConfig,
     TrainingOutOfMemoryError,
+    check_callbacks,
+    default_callbacks,
+    fit_placement,
+    inference_device,
+    inference_precision,
     initialising,
     predict_outputs,
-    rank_devices,
     resolve_augment,
-    resolve_device,
-    resolve_precision,
     seeded_threadsafe,
     train,
     train_distributed,
-    training_device,
 )
 from sslearn.training._threadsafe import RNG_LOCK
 
@@ -104,12 +105,14 @@ class BaseLiquidS4(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "scale": ["boolean"],
         "missing_at_predict": [StrOptions({"warn", "error", "ignore"})],
+        "time_unit": [Interval(Real, 0, None, closed="neither"), None],
         "device": [str, torch.device],
         "devices": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "callbacks": "no_validation",  # checked by check_callbacks, with a clearer message
     }
 
     # early_stopping="auto" holds out a validation split from this many training series on
@@ -146,12 +149,14 @@ class BaseLiquidS4(BaseEstimator):
         tol=1e-4,
         scale=True,
         missing_at_predict="warn",
+        time_unit=None,
         device="auto",
         devices=None,
         precision="32",
         random_state=None,
         verbose=0,
         warm_start=False,
+        callbacks=None,
     ):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -181,18 +186,22 @@ class BaseLiquidS4(BaseEstimator):
         self.tol = tol
         self.scale = scale
         self.missing_at_predict = missing_at_predict
+        self.time_unit = time_unit
         self.device = device
         self.devices = devices
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.callbacks = callbacks
 
     # -- override points -------------------------------------------------------------------
     def _make_network(self, n_inputs: int, n_outputs: int) -> torch.nn.Module:
         """The torch module to train: (B, n_inputs, L), lengths -> (B, n_outputs), or
-        (B, n_estimators, n_outputs) for an ensemble."""
+        (B, n_estimators, n_outputs) for an ensemble. A model fitted with ``times`` reads
+        one more channel, the last: the gap before each step (``irregular=True``)."""
         dt_min, dt_max = self._dt_range(self.n_timepoints_)
+        irregular = {"irregular": True} if self._uses_times() else {}
         return LiquidS4Network(
             n_inputs,
             n_outputs,
@@ -210,6 +219,7 @@ class BaseLiquidS4(BaseEstimator):
             n_members=self.n_estimators,
             dt_min=dt_min,
             dt_max=dt_max,
+            **irregular,
         )
 
     def _dt_range(self, n_timepoints: int) -> tuple[float, float]:
@@ -275,16 +285,20 @@ class BaseLiquidS4(BaseEstimator):
         return None
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, *, incremental: bool, classes=None, groups=None):
+    def _fit(
+        self, X, y, sample_weight=None, *, incremental: bool, classes=None, groups=None, times=None
+    ):
         if y is None:
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but the target "
                 "y is None."
             )
+        callbacks = check_callbacks(self.callbacks)
         first = not (incremental or self.warm_start) or not hasattr(self, "network_")
         min_samples = 1 if incremental else 2
         check_panel_targets(X, y)
-        panel, _ = validate_series(self, X, reset=first, min_samples=min_samples)
+        panel, layout = validate_series(self, X, reset=first, min_samples=min_samples)
+        stamps = validate_times(self, X, times, panel, layout, reset=first)
         targets = self._encode_targets(y, first=first, classes=classes)
         check_consistent_length(panel.lengths, targets)
         weights = self._sample_weights(sample_weight, panel, targets, incremental=incremental)
@@ -294,32 +308,34 @@ class BaseLiquidS4(BaseEstimator):
             self.n_timepoints_ = int(panel.lengths.max())
             self.scaler_ = ChannelScaler().fit(panel) if self.scale else None
             self._missing_indicator = self.missing_in_fit_ = panel.has_missing
+            self._start_times(stamps)
         elif panel.n_channels != self.n_channels_:
             raise ValueError(
                 f"X has {panel.n_channels} channels, but {type(self).__name__} is expecting "
                 f"{self.n_channels_} channels as input."
             )
-        data = self._series_set(panel, targets, weights)
+        else:
+            self._check_time_unit()
+        data = self._series_set(panel, targets, weights, gaps=self._gaps(stamps))
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         early = self._uses_early_stopping(len(data)) and not incremental
         # data-parallel fits train in processes of their own; this one prepares on the CPU
-        placement = (
-            contextlib.nullcontext(torch.device("cpu"))
-            if self._data_parallel()
-            else training_device(self.device)
-        )
-        with placement as device, seeded_threadsafe(seed, device) as generator:
-            self.device_ = device
+        placement = fit_placement(self.device, self.devices)
+        with placement as where, seeded_threadsafe(seed, where.device) as generator:
+            self.device_ = where.fitted
             if first:
                 with initialising(seed):  # safe from fits in other threads
-                    self._start_network(data.values.shape[1])
+                    self._start_network(data.values.shape[1] - int(self.uses_times_))
             else:
                 self._check_architecture()
             train_set, valid_set = self._split(data, targets, seed, early, groups)
             config = self._training_config(incremental, early)
+            callbacks = [*self._default_callbacks(config), *callbacks]
             try:
-                result = self._train(train_set, valid_set, config, device, generator, seed)
+                result = self._train(
+                    train_set, valid_set, config, where, generator, seed, callbacks
+                )
             except (NonFiniteLossError, TrainingOutOfMemoryError) as error:  # keep the record
                 self._record(error.result, early)
                 raise
@@ -327,27 +343,29 @@ class BaseLiquidS4(BaseEstimator):
         self._calibrate(None if incremental else valid_set)
         return self
 
-    def _data_parallel(self) -> bool:
-        return self.devices is not None and self.devices > 1
+    def _default_callbacks(self, config: TrainingConfig) -> list:
+        """The built-in callbacks of a fit, called before the user's ``callbacks``: early
+        stopping (not in ``partial_fit``) and the progress bar (``verbose``)."""
+        return default_callbacks(config)
 
-    def _train(self, train_set, valid_set, config, device, generator, seed):
-        """Train ``network_`` on ``device``, or on ``devices`` processes with DDP."""
+    def _train(self, train_set, valid_set, config, where, generator, seed, callbacks):
+        """Train ``network_`` on ``where.device``, or in ``where.ranks`` processes with DDP."""
         options = {
             "config": config,
             "generator": generator,
             "score_fn": self._training_score,
             "optimizer_state": self._optimizer_state,
             "first_epoch": self.n_iter_ + 1,
+            "callbacks": callbacks,
         }
-        if self._data_parallel():
-            devices = rank_devices(self.device, self.devices)
-            self.device_ = devices[0]
+        if where.ranks is not None:
             self.network_.to("cpu")
             return train_distributed(
-                self.network_, self._training_loss, train_set, valid_set, devices=devices,
+                self.network_, self._training_loss, train_set, valid_set, devices=where.ranks,
                 seed=seed,
                 **options,
             )  # fmt: skip
+        device = where.device
         self.network_.to(device)
         valid_set = None if valid_set is None else valid_set.to(device)
         return train(
@@ -372,7 +390,7 @@ class BaseLiquidS4(BaseEstimator):
             clip_grad_norm=self.clip_grad_norm,
             n_iter_no_change=None if incremental else self.n_iter_no_change,
             tol=self.tol,
-            augment=resolve_augment(self.augment),
+            augment=resolve_augment(self.augment, gaps=self._uses_times()),
             average_weights=None if incremental else self.ema_decay,
             precision=self.precision,
             verbose=self.verbose,
@@ -392,14 +410,48 @@ class BaseLiquidS4(BaseEstimator):
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return weights / weights.mean()
 
-    def _series_set(self, panel: Panel, targets=None, weights=None) -> SeriesSet:
-        """The network's inputs: scaled values (plus missingness channels) and lengths."""
+    def _series_set(self, panel: Panel, targets=None, weights=None, gaps=None) -> SeriesSet:
+        """The network's inputs: scaled values (plus missingness channels, plus the time
+        ``gaps`` (n_samples, n_timepoints) as the last channel) and lengths."""
         if self.scaler_ is not None:
             panel = self.scaler_.transform(panel)
         values = panel.values
         if self._missing_indicator:
             values = np.concatenate([values, panel.missing.astype(np.float32)], axis=1)
+        if gaps is not None:
+            values = np.concatenate([values, gaps[:, None, :]], axis=1)
         return SeriesSet.from_numpy(values, panel.lengths, targets, weights)
+
+    # -- irregular sampling (times) --------------------------------------------------------
+    def _uses_times(self) -> bool:
+        """Whether the fitted network reads time gaps (models saved before times: no)."""
+        return bool(getattr(self, "uses_times_", False))
+
+    def _start_times(self, stamps: np.ndarray | None) -> None:
+        """``uses_times_`` and ``time_unit_`` of a first fit: ``time_unit``, or the median
+        gap between the training stamps."""
+        self.uses_times_ = stamps is not None
+        if stamps is None:
+            self.time_unit_ = None
+        elif self.time_unit is not None:
+            self.time_unit_ = float(self.time_unit)
+        else:
+            self.time_unit_ = median_gap(stamps)
+
+    def _check_time_unit(self) -> None:
+        """A fit that continues the fitted network keeps the first fit's ``time_unit_``."""
+        fitted = getattr(self, "time_unit_", None)
+        if self.time_unit is None or fitted is None or np.isclose(self.time_unit, fitted):
+            return
+        raise ValueError(
+            f"warm_start / partial_fit continue training the fitted network, whose steps "
+            f"last time_unit_={fitted!r}, but time_unit={self.time_unit!r} now; set "
+            "time_unit back (or None), or warm_start=False to start over."
+        )
+
+    def _gaps(self, stamps: np.ndarray | None) -> np.ndarray | None:
+        """The network's gap channel (n_samples, n_timepoints) of validated time stamps."""
+        return None if stamps is None else time_gaps(stamps, self.time_unit_)
 
     def _start_network(self, n_inputs: int) -> None:
         self.network_ = self._make_network(n_inputs, self._n_outputs())
@@ -492,7 +544,8 @@ class BaseLiquidS4(BaseEstimator):
         """The fitted network's float64 outputs of ``data``: (n_samples, n_outputs), each
         ensemble member's (n_samples, n_estimators, n_outputs) with ``members``, or the pooled
         features before the head (n_samples, n_features) with ``features``."""
-        device = resolve_device(self.device)
+        device = self._inference_device()
+        precision, dtype = inference_precision(self.precision, device)
         self.network_.to(device)
         combine = self.n_estimators > 1 and not (members or features)
         outputs = predict_outputs(
@@ -500,8 +553,8 @@ class BaseLiquidS4(BaseEstimator):
             data,
             device=device,
             batch_size=self._predict_batch_size(data.values.shape[-1]),
-            precision=resolve_precision(self.precision, device),
-            dtype=self._inference_dtype(device),
+            precision=precision,
+            dtype=dtype,
             transform=self._combine_members if combine else None,
         )
         outputs = outputs.numpy().astype(np.float64)
@@ -509,18 +562,22 @@ class BaseLiquidS4(BaseEstimator):
             outputs = outputs[:, None, :]
         return outputs
 
-    def _member_outputs(self, X) -> np.ndarray:
+    def _member_outputs(self, X, times=None) -> np.ndarray:
         """Validated ``X`` through each ensemble member: (n_samples, n_estimators, n_outputs)."""
-        return self._forward(X, members=True)
+        return self._forward(X, members=True, times=times)
 
-    def _forward(self, X, *, members: bool = False, features: bool = False) -> np.ndarray:
-        """Validated ``X`` through the fitted network (see :meth:`_outputs`)."""
+    def _forward(
+        self, X, *, members: bool = False, features: bool = False, times=None
+    ) -> np.ndarray:
+        """Validated ``X`` (and ``times``) through the fitted network (see :meth:`_outputs`)."""
         check_is_fitted(self)
-        panel, _ = validate_series(self, X, reset=False)
+        panel, layout = validate_series(self, X, reset=False)
+        stamps = validate_times(self, X, times, panel, layout, reset=False)
         self._check_missing(panel)
-        return self._outputs(self._series_set(panel), members=members, features=features)
+        data = self._series_set(panel, gaps=self._gaps(stamps))
+        return self._outputs(data, members=members, features=features)
 
-    def embed(self, X) -> np.ndarray:
+    def embed(self, X, times=None) -> np.ndarray:
         """The fitted network's pooled features of each series: the input of its final
         linear head.
 
@@ -531,6 +588,10 @@ class BaseLiquidS4(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``; required if and only if the model was fitted
+            with ``times``.
 
         Returns
         -------
@@ -552,7 +613,7 @@ class BaseLiquidS4(BaseEstimator):
         >>> clf.embed(X).shape  # the classifier's mean+max pooling: 2 * d_model features
         (20, 16)
         """
-        return self._forward(X, features=True)
+        return self._forward(X, features=True, times=times)
 
     def stream(self, n_series: int | None = None):
         """Open a stream: predictions updated as new time steps arrive.
@@ -573,7 +634,9 @@ class BaseLiquidS4(BaseEstimator):
         -------
         stream : ClassifierStream or RegressorStream
             ``update(X_new)`` appends steps of shape (n_series, n_channels, k) (or
-            (n_series, k) for univariate models); ``predict()`` and, for a classifier,
+            (n_series, k) for univariate models), ``update(X_new, times=...)`` with their
+            time stamps (n_series, k) for a model fitted with ``times``; ``predict()`` and,
+            for a classifier,
             ``predict_proba()`` and ``decision_function()`` predict from all steps so far;
             ``reset()`` starts over. It keeps a copy of the fitted network: fitting this
             estimator again does not change it.
@@ -622,9 +685,15 @@ class BaseLiquidS4(BaseEstimator):
             raise ValueError(message)
         warnings.warn(message, UserWarning, stacklevel=4)
 
+    def _inference_device(self) -> torch.device:
+        """Where the fitted network predicts: ``device_`` with ``device="auto"`` where it
+        can, else ``device`` (see :func:`~sslearn.training.inference_device`)."""
+        return inference_device(self.device, getattr(self, "device_", None))
+
     def _inference_dtype(self, device: torch.device) -> torch.dtype:
-        """float64 on the CPU (batch-independent results), float32 elsewhere."""
-        return torch.float64 if device.type == "cpu" else torch.float32
+        """float64 on the CPU (batch-independent results), float32 elsewhere
+        (see :func:`~sslearn.training.inference_precision`)."""
+        return inference_precision(self.precision, device)[1]
 
     def _predict_batch_size(self, n_timepoints: int) -> int:
         """Series per inference batch: large, but bounded in activation memory."""
@@ -640,6 +709,7 @@ class BaseLiquidS4(BaseEstimator):
         method: str = "integrated_gradients",
         n_steps: int = 50,
         batch_size: int | None = None,
+        times=None,
     ) -> np.ndarray:
         """Attribute each series' output to its input values (integrated gradients).
 
@@ -673,6 +743,11 @@ default=None
         batch_size : int, default=None
             Series per batch; each takes ``n_steps`` forward and backward passes at once.
             None: a size bounded in activation memory. The result does not depend on it.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``; required if and only if the model was fitted
+            with ``times``. The time gaps are held fixed along the path: they get no
+            attribution.
 
         Returns
         -------
@@ -708,7 +783,8 @@ default=None
                 "explain needs Captum; install it with `pip install sslearn[explain]` "
                 "(or `pip install captum`)."
             ) from error
-        panel, _ = validate_series(self, X, reset=False)
+        panel, layout = validate_series(self, X, reset=False)
+        stamps = validate_times(self, X, times, panel, layout, reset=False)
         self._check_missing(panel)
         width = _explain.input_width(X)
         baseline = _explain.raw_baseline(self, panel, baseline, width)
@@ -721,7 +797,8 @@ default=None
             target,
             n_steps=int(n_steps),
             batch_size=int(batch_size),
-            device=resolve_device(self.device),
+            device=self._inference_device(),
+            gaps=self._gaps(stamps),
         )
         return _explain.pad_to(attributions, width)
 

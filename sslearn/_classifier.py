@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -125,12 +126,14 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         tol=1e-4,
         scale=True,
         missing_at_predict="warn",
+        time_unit=None,
         device="auto",
         devices=None,
         precision="32",
         random_state=None,
         verbose=0,
         warm_start=False,
+        callbacks=None,
         class_weight=None,
         label_smoothing=0.0,
         calibration=None,
@@ -164,19 +167,21 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             tol=tol,
             scale=scale,
             missing_at_predict=missing_at_predict,
+            time_unit=time_unit,
             device=device,
             devices=devices,
             precision=precision,
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            callbacks=callbacks,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.calibration = calibration
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, times=None):
         """Train the network on labelled series.
 
         Parameters
@@ -193,15 +198,24 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             of them) instead of single series, so the stopping score measures the fit on
             unseen groups. Checked but unused without early stopping. Routed by scikit-learn's
             metadata routing once ``set_fit_request(groups=True)`` is set.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, for irregularly sampled series: numbers (or
+            datetime64, read as seconds), NaN after each series' end, or one 1-D array per
+            series; strictly increasing within a series. The network then reads the gap
+            before each step in units of ``time_unit`` (see the irregular sampling guide),
+            and every prediction method needs ``times`` too. None reads every step as one
+            sampling interval. Routed by metadata routing once
+            ``set_fit_request(times=True)`` is set.
 
         Returns
         -------
         self : LiquidS4Classifier
         """
-        return self._fit(X, y, sample_weight, incremental=False, groups=groups)
+        return self._fit(X, y, sample_weight, incremental=False, groups=groups, times=times)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, times=None):
         """Train one more epoch on ``(X, y)``, starting from the current network.
 
         The first call learns the channel scaling and needs ``classes``. Every call takes
@@ -215,6 +229,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         classes : array-like of shape (n_classes,), default=None
             All class labels; required on the first call, ignored afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X`` (see :meth:`fit`): on every call if the first
+            call had them, never otherwise.
 
         Returns
         -------
@@ -222,7 +240,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         """
         if classes is None and not hasattr(self, "network_"):
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes, times=times)
 
     # -- override points -------------------------------------------------------------------
     def _encode_targets(self, y, *, first, classes=None):
@@ -328,26 +346,34 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         self.conformity_scores_ = true_class_scores(proba, y)
 
     # -- prediction ------------------------------------------------------------------------
-    def decision_function(self, X):
+    def decision_function(self, X, times=None):
         """Class scores (logits) for each series.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
         """
-        return self._decision_from_logits(self._forward(X))
+        return self._decision_from_logits(self._forward(X, times=times))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, times=None):
         """Class probabilities for each series.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
@@ -355,9 +381,9 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
             Columns follow ``classes_``. With ``calibration="temperature"``, the softmax of
             the logits divided by ``temperature_``.
         """
-        return self._proba_from_logits(self._forward(X))
+        return self._proba_from_logits(self._forward(X, times=times))
 
-    def predict_set(self, X, alpha=0.1):
+    def predict_set(self, X, alpha=0.1, times=None):
         """Split-conformal prediction sets: the classes that may be each series' class.
 
         A set holds every class whose score ``1 - p`` (:meth:`predict_proba`) is at most the
@@ -375,6 +401,10 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
         alpha : float, default=0.1
             Miscoverage level in (0, 1): 0.1 asks for 90% coverage.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
@@ -403,20 +433,46 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         alpha = check_alpha(alpha)
         self._check_calibrated("conformity_scores_", "predict_set")
         quantile = conformal_quantile(self.conformity_scores_, alpha)
-        return prediction_sets(self.predict_proba(X), quantile)
+        return prediction_sets(self.predict_proba(X, times=times), quantile)
 
-    def predict(self, X):
+    def predict(self, X, times=None):
         """Most probable class of each series.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self._labels_from_logits(self._forward(X))
+        return self._labels_from_logits(self._forward(X, times=times))
+
+    def score(self, X, y, sample_weight=None, times=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the series.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
+
+        Returns
+        -------
+        score : float
+            The (weighted) share of series whose label :meth:`predict` gets right.
+        """
+        return accuracy_score(y, self.predict(X, times=times), sample_weight=sample_weight)
 
     # the outputs of the fitted network (float64 logits, one row per series) as predictions,
     # shared by the methods above and by streams (:meth:`stream`)

@@ -104,12 +104,21 @@ DOC_PARAMETERS = """
         training mean with ``scale=True``). ``"warn"`` issues a ``UserWarning``,
         ``"error"`` raises ``ValueError``, ``"ignore"`` predicts silently. Models fitted on
         data with missing values accept them in any case.
+    time_unit : float or None, default=None
+        For irregularly sampled series (``fit(X, y, times=...)``): the duration of one
+        model step, in the units of ``times`` (seconds for datetimes), e.g. ``1 / fs`` for
+        data sampled at up to ``fs`` Hz. The network reads the gap before each step as
+        ``(t[k] - t[k - 1]) / time_unit`` steps, so its learned time scales ``1 / dt`` are
+        ``time_unit / dt`` in the units of ``times``. None takes the median gap between
+        consecutive stamps of the training series. Unused without ``times``.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
         ``"cuda:<index>"``. CUDA is only queried inside ``fit`` and ``predict``; a CUDA
         device on a machine without CUDA falls back to the CPU with a warning. With several
         GPUs, ``"auto"`` trains on the GPU with the fewest sslearn fits running on this host
-        (threads and processes alike), so ``GridSearchCV(n_jobs=k)`` spreads over ``k`` GPUs.
+        (threads and processes alike), so ``GridSearchCV(n_jobs=k)`` spreads over ``k`` GPUs,
+        and a model fitted with ``"auto"`` predicts where it trained (``device_``): on the
+        CPU if fitted there, on its GPU where that GPU exists, else on the CPU.
     devices : int or None, default=None
         Number of processes that train one model together (data parallel, with
         ``torch.distributed``): ``k >= 2`` spawns ``k`` ranks on ``cuda:0`` to ``cuda:k-1``
@@ -130,6 +139,14 @@ DOC_PARAMETERS = """
         1 shows a progress bar with loss and ETA; 2 also prints one line per epoch.
     warm_start : bool, default=False
         Continue training the fitted network (and optimiser state) on the next ``fit``.
+    callbacks : list of Callback or None, default=None
+        Objects whose hooks the training loop calls at the start, after each validation
+        pass, when an epoch becomes the best, after each epoch and at the end (see
+        :class:`~sslearn.Callback`), e.g. to log, checkpoint the best weights or stop
+        early on a rule of one's own (``state.stop_training()``). They run after the
+        built-in early stopping and progress bar, in every ``fit`` and ``partial_fit``, and
+        must pickle to pickle the estimator or to train with ``devices > 1``. Not stored
+        by :func:`~sslearn.save`: a loaded model has ``callbacks=None``.
 """
 
 DOC_ATTRIBUTES = """
@@ -149,7 +166,8 @@ DOC_ATTRIBUTES = """
     n_iter_ : int
         Number of epochs run (summed over warm starts and partial_fit calls).
     device_ : torch.device
-        The device the last fit trained on (``device="auto"`` resolved).
+        The device the last fit trained on (``device="auto"`` resolved); with
+        ``device="auto"``, predictions run there too where it is available.
     history_ : list of dict
         One record per epoch: ``epoch``, ``train_loss``, ``lr``, ``seconds`` and, with early
         stopping, ``valid_loss`` and ``valid_score``.
@@ -160,14 +178,20 @@ DOC_ATTRIBUTES = """
     best_validation_score_ : float or None
         Validation score of the epoch whose weights were kept.
     stop_reason_ : str
-        Why the last fit stopped: ``"max_epochs"``, ``"no_improvement"``,
-        ``"interrupted"`` (KeyboardInterrupt), ``"diverged"`` (NaN or infinite loss; ``fit``
-        then raises :class:`~sslearn.training.NonFiniteLossError` and the network keeps the
-        weights of the last finite epoch) or ``"out_of_memory"`` (``fit`` then raises
+        Why the last fit stopped: ``"max_epochs"``, ``"no_improvement"``, ``"callback"``
+        (a callback's ``state.stop_training()``), ``"interrupted"`` (KeyboardInterrupt),
+        ``"diverged"`` (NaN or infinite loss; ``fit`` then raises
+        :class:`~sslearn.training.NonFiniteLossError` and the network keeps the weights of
+        the last finite epoch) or ``"out_of_memory"`` (``fit`` then raises
         :class:`~sslearn.training.TrainingOutOfMemoryError` and the network keeps the best
         weights so far).
     network_ : torch.nn.Module
         The trained :class:`~sslearn.nn.LiquidS4Network`.
     scaler_ : ChannelScaler or None
         The per-channel scaler (``scale=True``).
+    uses_times_ : bool
+        Whether the model was fitted with ``times``; its prediction methods then need them.
+    time_unit_ : float or None
+        The duration of one model step in the units of ``times`` (``time_unit``, or the
+        median gap of the training series); None without ``times``.
 """

@@ -128,17 +128,22 @@ def integrated_gradients(
     n_steps: int,
     batch_size: int,
     device: torch.device,
+    gaps: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Attributions (n_samples, n_channels, n_timepoints), NaN where ``panel`` is not observed."""
+    """Attributions (n_samples, n_channels, n_timepoints), NaN where ``panel`` is not observed.
+
+    ``gaps``, the time gaps of a model fitted with times, ride along unattributed.
+    """
     from captum.attr import IntegratedGradients
 
     observed = panel.observed_mask
     # the baseline takes X's value where X is missing or padding: no attribution there
     base = np.where(observed, baseline, 0.0).astype(np.float32)
     base_panel = Panel(base, panel.lengths, panel.missing, panel.channel_names)
-    inputs = estimator._series_set(panel)
-    baselines = estimator._series_set(base_panel)
-    n_channels = panel.n_channels  # the rest of the network's inputs: missingness channels
+    inputs = estimator._series_set(panel, gaps=gaps)
+    baselines = estimator._series_set(base_panel, gaps=gaps)
+    # the rest of the network's inputs: missingness channels, time gaps
+    n_channels = panel.n_channels
 
     dtype = estimator._inference_dtype(device)
     network = estimator.network_.to(device)

@@ -214,8 +214,10 @@ def export_onnx(
     ImportError
         Without onnx and onnxscript: ``pip install "sslearn[export]"``.
     ValueError
-        For an unknown ``mode``, a bad ``n_timesteps``, or ``mode="step"`` with a
-        bidirectional model.
+        For an unknown ``mode``, a bad ``n_timesteps``, ``mode="step"`` with a
+        bidirectional model, or a model fitted with ``times`` (irregular sampling), whose
+        discretised systems change with every step's time gap and so cannot be frozen
+        into the graph's constants.
 
     Examples
     --------
@@ -234,6 +236,14 @@ def export_onnx(
     True
     """
     check_is_fitted(estimator)
+    if getattr(estimator, "uses_times_", False):
+        raise ValueError(
+            f"This {type(estimator).__name__} was fitted with times (irregular sampling), "
+            "which does not export to ONNX: the graph holds each SSM's discretised system "
+            "as constants, frozen for a step of one time unit, while this model discretises "
+            "every step anew with its own time gap. Predict in Python (predict, or stream() "
+            "for step-by-step use), or fit without times to export."
+        )
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
     if n_timesteps is not None and (

@@ -51,6 +51,8 @@ _FITTED = {
     "validation_scores_": (list, type(None)),
     "loss_curve_": list,
     "stop_reason_": str,
+    "uses_times_": bool,
+    "time_unit_": (float, type(None)),
 }
 _FITTED_BY_CLASS = {
     LiquidS4Classifier: {
@@ -67,15 +69,21 @@ _FITTED_BY_CLASS = {
         "ensemble_conformity_scores_": (np.ndarray, type(None)),
     },
 }
-# held-out calibration (temperature_, conformity scores) came after the first model files
+# held-out calibration (temperature_, conformity scores) and irregular sampling (uses_times_,
+# time_unit_) came after the first model files
 _OPTIONAL = {
     "feature_names_in_",
     "missing_in_fit_",
     "temperature_",
     "conformity_scores_",
     "ensemble_conformity_scores_",
+    "uses_times_",
+    "time_unit_",
 }
 _NOT_SAVED = {"network_", "_optimizer_state"}
+# parameters that are not saved, and the value a loaded estimator gets instead: callbacks are
+# arbitrary user objects, which JSON cannot hold and a safe file must not rebuild
+_PARAMS_NOT_SAVED = {"callbacks": None}
 
 
 def save(estimator: BaseLiquidS4, path: str | os.PathLike) -> None:
@@ -87,7 +95,9 @@ def save(estimator: BaseLiquidS4, path: str | os.PathLike) -> None:
     each. Unlike a pickle, it can be loaded from an untrusted source. The optimizer's state
     is not saved: a loaded model predicts exactly as the saved one (on the same device) and
     can be refitted; with ``warm_start=True`` it continues from the saved weights with a
-    fresh optimizer.
+    fresh optimizer. Nor are the ``callbacks`` (user objects, which a file that cannot run
+    code cannot rebuild): the loaded model has ``callbacks=None``; set them again with
+    ``set_params(callbacks=[...])`` before refitting.
 
     Parameters
     ----------
@@ -179,7 +189,9 @@ def write_model(
     }
     meta = {
         "estimator": cls.__name__,
-        "params": {name: to_json(value, name) for name, value in params.items()},
+        "params": {
+            name: to_json(value, name) for name, value in {**params, **_PARAMS_NOT_SAVED}.items()
+        },
         "fitted": fitted,
         "extra": to_json(extra, "extra"),
         "sslearn_version": _sslearn_version(),
@@ -294,6 +306,11 @@ def _check_contents(fitted: dict[str, Any]) -> None:
     temperature = fitted.get("temperature_", 1.0)
     if not 0 < temperature < np.inf:
         raise ValueError("temperature_ must be a positive finite number")
+    time_unit = fitted.get("time_unit_")
+    if fitted.get("uses_times_", False) != (time_unit is not None) or not (
+        time_unit is None or 0 < time_unit < np.inf
+    ):
+        raise ValueError("time_unit_ must be a positive finite number exactly when uses_times_")
     for key in ("conformity_scores_", "ensemble_conformity_scores_"):
         scores = fitted.get(key)
         if scores is not None and (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
 from sslearn._base import BaseLiquidS4
@@ -59,7 +60,7 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
     )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, times=None):
         """Train the network on series and their targets.
 
         Parameters
@@ -76,15 +77,24 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
             of them) instead of single series, so the stopping score measures the fit on
             unseen groups. Checked but unused without early stopping. Routed by scikit-learn's
             metadata routing once ``set_fit_request(groups=True)`` is set.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, for irregularly sampled series: numbers (or
+            datetime64, read as seconds), NaN after each series' end, or one 1-D array per
+            series; strictly increasing within a series. The network then reads the gap
+            before each step in units of ``time_unit`` (see the irregular sampling guide),
+            and every prediction method needs ``times`` too. None reads every step as one
+            sampling interval. Routed by metadata routing once
+            ``set_fit_request(times=True)`` is set.
 
         Returns
         -------
         self : LiquidS4Regressor
         """
-        return self._fit(X, y, sample_weight, incremental=False, groups=groups)
+        return self._fit(X, y, sample_weight, incremental=False, groups=groups, times=times)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, times=None):
         """Train one more epoch on ``(X, y)``, starting from the current network.
 
         The first call learns the channel and target scaling. Every call takes one pass
@@ -96,12 +106,16 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X`` (see :meth:`fit`): on every call if the first
+            call had them, never otherwise.
 
         Returns
         -------
         self : LiquidS4Regressor
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True, times=times)
 
     # -- override points -------------------------------------------------------------------
     def _encode_targets(self, y, *, first, classes=None):
@@ -169,9 +183,9 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         """Added to the ensemble's spread before dividing by it (per target)."""
         return 1e-6 * self._y_scale
 
-    def _predict_2d(self, X) -> np.ndarray:
+    def _predict_2d(self, X, times=None) -> np.ndarray:
         """Predictions (n_samples, n_outputs) in the units of ``y``."""
-        return self._in_target_units(self._forward(X))
+        return self._in_target_units(self._forward(X, times=times))
 
     def _in_target_units(self, outputs: np.ndarray) -> np.ndarray:
         """The network's (combined) standardised outputs in the units of ``y``; shared by
@@ -183,7 +197,7 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
         return y[:, 0] if self._y_ndim == 1 else y
 
     # -- prediction ------------------------------------------------------------------------
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, times=None):
         """Predicted targets of each series.
 
         Parameters
@@ -195,6 +209,10 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
             members disagree (epistemic uncertainty), not the noise of the targets, and is
             not calibrated: use :meth:`predict_interval` for intervals with a coverage
             guarantee.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
@@ -210,11 +228,34 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
                     f"n_estimators={self.n_estimators}; fit with n_estimators >= 2, or use "
                     "predict_interval for conformal intervals."
                 )
-            mean, std = self._mean_and_std(self._member_outputs(X))
+            mean, std = self._mean_and_std(self._member_outputs(X, times=times))
             return self._shaped(mean), self._shaped(std)
-        return self._shaped(self._predict_2d(X))
+        return self._shaped(self._predict_2d(X, times=times))
 
-    def predict_interval(self, X, alpha=0.1, method="absolute"):
+    def score(self, X, y, sample_weight=None, times=None):
+        """Coefficient of determination R² of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the series.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
+
+        Returns
+        -------
+        score : float
+            R² (1 is perfect; several targets are averaged uniformly), as
+            :func:`sklearn.metrics.r2_score`.
+        """
+        return r2_score(y, self.predict(X, times=times), sample_weight=sample_weight)
+
+    def predict_interval(self, X, alpha=0.1, method="absolute", times=None):
         """Split-conformal prediction intervals of each series' targets.
 
         Each interval covers the true target with probability at least ``1 - alpha``
@@ -237,6 +278,10 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
             ``n_estimators > 1``): locally adaptive, the quantile of the residuals divided
             by the members' spread, times each series' spread; wider where the members
             disagree.
+        times : array-like of shape (n_samples, n_timepoints) or list of 1-D arrays, \
+default=None
+            Time stamps of the steps of ``X``, as in fit: required if and only if the model
+            was fitted with ``times``.
 
         Returns
         -------
@@ -275,12 +320,12 @@ class LiquidS4Regressor(RegressorMixin, BaseLiquidS4):
                 )
             self._check_calibrated("ensemble_conformity_scores_", "predict_interval")
             quantile = conformal_quantile(self.ensemble_conformity_scores_, alpha)
-            mean, std = self._mean_and_std(self._member_outputs(X))
+            mean, std = self._mean_and_std(self._member_outputs(X, times=times))
             half = quantile * (std + self._eps())
         else:
             self._check_calibrated("conformity_scores_", "predict_interval")
             quantile = conformal_quantile(self.conformity_scores_, alpha)
-            mean = self._predict_2d(X)
+            mean = self._predict_2d(X, times=times)
             half = np.broadcast_to(quantile, mean.shape)
         return self._shaped(np.stack([mean - half, mean + half], axis=-1))
 

@@ -11,11 +11,14 @@ every step but the network's form.
 
 The network is a copy whose SSM cores are frozen into real constants
 (:func:`~sslearn._frozen.frozen_network`): the same function, without a discretisation per
-step. It runs in float64 on the CPU, as ``predict`` does, and in float32 on a GPU.
+step. It runs in float64 on the CPU, as ``predict`` does, and in float32 on a GPU. A model
+fitted with ``times`` discretises each step with its own time gap, so its stream runs a plain
+copy of the fitted network instead, and each update needs the new steps' time stamps.
 """
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral
 from typing import Any
 
@@ -26,7 +29,7 @@ from sklearn.utils.validation import check_array
 
 from sslearn._frozen import frozen_network
 from sslearn.data import Panel
-from sslearn.training import resolve_device
+from sslearn.data._times import as_seconds
 
 
 def open_stream(estimator: Any, n_series: int | None = None) -> Stream:
@@ -71,9 +74,16 @@ class Stream:
                 "cannot be updated step by step. Fit it with bidirectional=False to stream."
             )
         self._estimator = _snapshot(estimator)
-        self._device = resolve_device(estimator.device)
+        self._device = estimator._inference_device()
         self._dtype = estimator._inference_dtype(self._device)
-        self._network = frozen_network(estimator.network_, dtype=self._dtype, device=self._device)
+        self._times = estimator._uses_times()
+        if self._times:  # the discretisation changes with every step's gap: nothing to freeze
+            network = copy.deepcopy(estimator.network_).eval()
+            self._network = network.to(device=self._device, dtype=self._dtype)
+        else:
+            self._network = frozen_network(
+                estimator.network_, dtype=self._dtype, device=self._device
+            )
         self._n_series_given = None if n_series is None else int(n_series)
         self.reset()
 
@@ -98,6 +108,8 @@ class Stream:
         self._n_steps = 0
         self._state = None
         self._outputs = None
+        self._last_time = None  # (n_series,) float64 stamps of the last step, times only
+        self._origin = None  # the datetime64 read as 0 s, for datetime stamps
         return self
 
     def update(self, X_new: Any, times: Any = None) -> Stream:
@@ -115,26 +127,26 @@ class Stream:
         X_new : array-like of shape (n_series, n_channels, n_steps) or (n_series, n_steps)
             ``n_steps >= 1`` new steps of each series, in the units of the training data;
             the 2-D form for univariate models.
-        times : None
-            Time stamps of the new steps, for irregularly sampled series: not supported yet,
-            only None (every step is one sampling interval, as in fit).
+        times : array-like of shape (n_series, n_steps) or (n_steps,), default=None
+            Time stamps of the new steps, required if and only if the estimator was fitted
+            with ``times``: numbers, or datetime64 values (read as seconds), strictly
+            increasing within a series and after its last stamp so far; a 1-D array is
+            shared by every series. The first step of the stream gets gap 1, as the first
+            step of a series does in ``predict``.
 
         Returns
         -------
         self : Stream
         """
-        if times is not None:
-            raise NotImplementedError(
-                "irregular sampling (times) is not supported yet: streams read every step as "
-                "one sampling interval, as fit does; pass times=None."
-            )
         values = self._validate(X_new)
         estimator = self._estimator
+        stamps = self._check_times(times, values.shape[0], values.shape[-1])
         missing = np.isnan(values)
         lengths = np.full(len(values), values.shape[-1])
         panel = Panel(np.where(missing, 0.0, values), lengths, missing)  # no padding
         estimator._check_missing(panel)
-        inputs = estimator._series_set(panel).values.to(self._device, self._dtype)
+        gaps = None if stamps is None else self._gaps(stamps)
+        inputs = estimator._series_set(panel, gaps=gaps).values.to(self._device, self._dtype)
         with torch.no_grad():
             if self._state is None:
                 self._state = self._network.initial_state(len(values))
@@ -142,7 +154,58 @@ class Stream:
                 self._outputs, self._state = self._network.step(inputs[:, :, t], self._state)
         self._n_series = len(values)
         self._n_steps += inputs.shape[-1]
+        if stamps is not None:
+            self._last_time = stamps[:, -1]
         return self
+
+    def _check_times(self, times: Any, n_series: int, n_steps: int) -> np.ndarray | None:
+        """``times`` as float64 (n_series, n_steps), finite and strictly increasing after
+        the last stamp so far; None for a model fitted without times."""
+        name = type(self._estimator).__name__
+        if not self._times:
+            if times is not None:
+                raise ValueError(
+                    f"times were given, but this {name} was fitted without them: its network "
+                    "reads every step as one sampling interval. Pass times=None."
+                )
+            return None
+        if times is None:
+            raise ValueError(
+                f"This {name} was fitted with times, so its stream needs the time stamps of "
+                "the new steps: update(X_new, times=...), of shape (n_series, n_steps)."
+            )
+        array = np.asarray(times)
+        if array.dtype.kind == "M" and self._origin is None:
+            stamped = array[~np.isnat(array)]
+            self._origin = stamped.min() if stamped.size else None
+        stamps = as_seconds(array, self._origin if array.dtype.kind == "M" else None)
+        if stamps.ndim == 1:
+            stamps = np.broadcast_to(stamps, (n_series, stamps.shape[0]))
+        if stamps.shape != (n_series, n_steps):
+            raise ValueError(
+                f"times has shape {array.shape}, but X_new has {n_series} series of {n_steps} "
+                f"new step(s): pass times of shape ({n_series}, {n_steps}) (or ({n_steps},) "
+                "shared by every series)."
+            )
+        if not np.isfinite(stamps).all():
+            raise ValueError("times must be finite: every new step needs a time stamp.")
+        previous = stamps if self._last_time is None else np.c_[self._last_time, stamps]
+        if not (np.diff(previous, axis=1) > 0).all():
+            raise ValueError(
+                "times must increase strictly within each series and after the last stamp "
+                "fed to the stream."
+            )
+        return np.array(stamps, dtype=np.float64)
+
+    def _gaps(self, stamps: np.ndarray) -> np.ndarray:
+        """Gaps in model steps before each new step: from the last stamp fed, 1 first."""
+        unit = self._estimator.time_unit_
+        if self._last_time is None:
+            gaps = np.ones(stamps.shape)
+            gaps[:, 1:] = np.diff(stamps, axis=1) / unit
+        else:
+            gaps = np.diff(np.c_[self._last_time, stamps], axis=1) / unit
+        return gaps.astype(np.float32)
 
     def _validate(self, X_new: Any) -> np.ndarray:
         """``X_new`` as a float array (n_series, n_channels, n_steps); shape errors named."""

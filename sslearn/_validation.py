@@ -37,6 +37,7 @@ from sslearn.data._build import empty_error
 from sslearn.data._convert import is_series
 from sslearn.data._dtypes import objects_as_numbers, time_stamps_error
 from sslearn.data._long import check_not_long
+from sslearn.data._times import time_stamps
 
 LAYOUTS = ("table2d", "table3d", "panel")
 # fit warns that a 3-D array may be (n_samples, n_timepoints, n_channels) when its channel
@@ -343,3 +344,84 @@ def check_panel_targets(X: Any, y: Any) -> None:
         f"time_col={names[1]!r}) (a DataFrame scikit-learn splits by series), or a NaN-padded "
         "3-D array with sslearn.data.to_panel(X).to_numpy(); then pass one label per series."
     )
+
+
+def validate_times(
+    estimator: Any, X: Any, times: Any, panel: Panel, layout: str, *, reset: bool
+) -> np.ndarray | None:
+    """Validate the time stamps ``times`` of the series ``X`` (already validated as ``panel``).
+
+    With ``reset=False`` (predict, or a fit that continues a fitted network), ``times`` must
+    be given exactly when the estimator was fitted with them (``uses_times_``). A 2-D
+    ``times`` next to a table ``X`` must have the shape (n_samples, n_timepoints) of ``X``;
+    otherwise each series needs one stamp per time step (trailing NaN allowed where ``X``
+    pads it). Stamps are checked by :func:`~sslearn.data._times.time_stamps`: finite where
+    a series has a step, strictly increasing, numbers or datetimes (read as seconds).
+
+    Parameters
+    ----------
+    estimator : BaseLiquidS4
+        The estimator; with ``reset=False``, its ``uses_times_`` is checked.
+    X : object
+        The series as the user passed them (for the shapes and lengths they were given in).
+    times : array-like, list of 1-D arrays or None
+        The user's time stamps.
+    panel : Panel
+        ``X`` as :func:`validate_series` returned it.
+    layout : {"table2d", "table3d", "panel"}
+        ``X``'s layout, from :func:`validate_series`.
+    reset : bool
+        True in a fit that starts a new network: no fitted state to check against.
+
+    Returns
+    -------
+    stamps : ndarray of shape (n_samples, n_timepoints) or None
+        float64, NaN after each series' end, as wide as ``panel``; None without ``times``.
+    """
+    name = type(estimator).__name__
+    if not reset:
+        fitted = bool(getattr(estimator, "uses_times_", False))
+        if fitted and times is None:
+            raise ValueError(
+                f"This {name} was fitted with times, so its network reads the time between "
+                "steps; pass the time stamps of X's steps as times=... here too (in a "
+                "Pipeline or search, request them: set_predict_request(times=True) and "
+                "the like)."
+            )
+        if not fitted and times is not None:
+            raise ValueError(
+                f"times were given, but this {name} was fitted without them: its network "
+                "reads every step as one sampling interval. Pass times=None, or fit with "
+                "times=... to model irregular sampling."
+            )
+    if times is None:
+        return None
+    shape = _shape(times) if not isinstance(times, list | tuple) else None
+    table_shape = _shape(X) if layout != "panel" else None
+    if shape is not None and table_shape is not None:
+        expected = (table_shape[0], table_shape[-1])
+        if shape != expected:
+            raise ValueError(
+                f"times has shape {shape}, but X (of shape {table_shape}) needs one time "
+                f"stamp per series and step: shape {expected}."
+            )
+    return time_stamps(times, panel.lengths, widths=_given_lengths(X, layout, panel))
+
+
+def _given_lengths(X: Any, layout: str, panel: Panel) -> np.ndarray | None:
+    """The number of steps of each series as given (trailing all-NaN steps included)."""
+    if layout != "panel":
+        shape = _shape(X)
+        return None if shape is None else np.full(panel.n_samples, shape[-1])
+    try:
+        if isinstance(X, list | tuple):
+            return np.array(
+                [len(x) if isinstance(x, pd.DataFrame | pd.Series) else np.shape(x)[-1] for x in X]
+            )
+        if isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex):
+            return X.groupby(level=0, sort=False).size().to_numpy()
+        if isinstance(X, pd.DataFrame):
+            return np.array([max(len(cell) for cell in row) for row in X.itertuples(index=False)])
+    except (TypeError, IndexError, ValueError):
+        pass
+    return None

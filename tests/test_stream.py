@@ -218,7 +218,7 @@ def test_errors():
     stream = clf.stream()
     with pytest.raises(ValueError, match="no time step yet"):
         stream.predict()
-    with pytest.raises(NotImplementedError, match="irregular sampling"):
+    with pytest.raises(ValueError, match="fitted without them"):  # see tests/test_times.py
         stream.update(fresh_series(), times=np.arange(9.0))
     with pytest.raises(ValueError, match=r"expects \(n_series, 2, n_steps\)"):
         stream.update(np.zeros((5, 3, 1)))

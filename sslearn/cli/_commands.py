@@ -107,7 +107,7 @@ def fit(args: argparse.Namespace) -> int:
         ),
         "target_cols": target_cols,
     }
-    rows, panel = series(df, settings)
+    rows, panel, times = series(df, settings, args.use_times)
     frame = targets(df, settings, target_cols)
     task = args.task or infer_task(frame)
     if task == "classification" and len(target_cols) > 1:
@@ -119,15 +119,15 @@ def fit(args: argparse.Namespace) -> int:
     inferred = "" if args.task else " (inferred; set --task to change)"
     print(f"task        {task}{inferred}, target(s) {target_cols}")
     if args.test_size > 0:
-        estimator = _validate_then_refit(args, df, settings, rows, y, task, estimator)
+        estimator = _validate_then_refit(args, df, settings, rows, y, task, estimator, times)
     else:
-        _report_fit(estimator, _fit_estimator(estimator, rows, y))
+        _report_fit(estimator, _fit_estimator(estimator, rows, y, times))
     save_model(estimator, task, settings, args.model_out)
     print(f"saved       {args.model_out} (in Python: sslearn.load(path))")
     return 0
 
 
-def _validate_then_refit(args, df, settings, rows, y, task, estimator):
+def _validate_then_refit(args, df, settings, rows, y, task, estimator, times=None):
     """Fit on part of the series, report the held-out score; the estimator to save."""
     from sklearn.base import clone
 
@@ -136,9 +136,9 @@ def _validate_then_refit(args, df, settings, rows, y, task, estimator):
     train, valid = _split(len(y), y, groups, task, args.test_size, args.random_state)
     by = f", grouped by {args.groups_col!r}" if groups_cols else ""
     print(f"split       {len(train)} train / {len(valid)} validation series{by}")
-    seconds = _fit_estimator(estimator, rows.iloc[train], y[train])
+    seconds = _fit_estimator(estimator, rows.iloc[train], y[train], _subset(times, train))
     _report_fit(estimator, seconds)
-    predicted = estimator.predict(rows.iloc[valid])
+    predicted = estimator.predict(rows.iloc[valid], times=_subset(times, valid))
     print(f"validation  {_scores(y[valid], predicted, task, settings['target_cols'])}")
     if not args.refit:
         ids = [str(name) for name in rows.index[np.sort(valid)]]
@@ -150,7 +150,7 @@ def _validate_then_refit(args, df, settings, rows, y, task, estimator):
         )
         return estimator
     estimator = clone(estimator)
-    seconds = _fit_estimator(estimator, rows, y)
+    seconds = _fit_estimator(estimator, rows, y, times)
     print(
         f"refit       on all {len(y)} series in {seconds:.1f} s ({estimator.n_iter_} epochs): "
         "the saved model (--no-refit saves the validation model instead)"
@@ -182,11 +182,16 @@ def _split(n_series: int, y: np.ndarray, groups, task: str, test_size: float, se
         ) from error
 
 
-def _fit_estimator(estimator, X, y) -> float:
+def _subset(times, index):
+    """The time stamps (a list per series, or None) of the series at ``index``."""
+    return None if times is None else [times[i] for i in index]
+
+
+def _fit_estimator(estimator, X, y, times=None) -> float:
     """Fit ``estimator``; the seconds it took. Data or settings it refuses are input errors."""
     start = time.perf_counter()
     try:
-        estimator.fit(X, y)
+        estimator.fit(X, y, times=times)
     except (ValueError, TypeError) as error:  # one class, an odd d_state, dt_range=("a",) ...
         raise CLIError(f"cannot fit the model: {error}") from error
     return time.perf_counter() - start
@@ -197,6 +202,8 @@ def _report_fit(estimator, seconds: float) -> None:
         f"fit         {estimator.n_iter_} epochs in {seconds:.1f} s on {estimator.device_} "
         f"(stopped: {estimator.stop_reason_})"
     )
+    if estimator.uses_times_:
+        print(f"times       irregular sampling, one model step = {estimator.time_unit_:g}")
 
 
 # -- evaluate and predict ----------------------------------------------------------------
@@ -217,10 +224,11 @@ def evaluate(args: argparse.Namespace) -> int:
             f"the model predicts {n_outputs} target(s), but --target-col names "
             f"{len(target_cols)}: {target_cols}"
         )
-    df, rows, panel = read_series(args.data, settings, target_col=target_cols)
+    times = getattr(estimator, "uses_times_", False)
+    df, rows, panel, stamps = read_series(args.data, settings, times, target_col=target_cols)
     y = target_array(targets(df, settings, target_cols), task)
     with _refused(f"cannot predict the series of {args.data!r}"):
-        predicted = estimator.predict(rows)
+        predicted = estimator.predict(rows, times=stamps)
     with _refused(f"cannot score the model on the targets {target_cols} of {args.data!r}"):
         score = _scores(y, predicted, task, target_cols)
         table = _report_table(estimator, y, predicted, task, target_cols)
@@ -265,18 +273,19 @@ def predict(args: argparse.Namespace) -> int:
         check_writable(args.out, "--out")
     bundle = load_model(args.model, "predict", allow_pickle=args.allow_pickle)
     settings = column_settings(bundle, args)
-    _, rows, _ = read_series(args.data, settings)
     estimator = bundle["estimator"]
+    times = getattr(estimator, "uses_times_", False)
+    _, rows, _, stamps = read_series(args.data, settings, times)
     names = settings["target_cols"] or ["target"]
     out = pd.DataFrame(index=rows.index)
     with _refused(f"cannot predict the series of {args.data!r}"):
         if bundle["task"] == "classification":
-            proba = estimator.predict_proba(rows)  # one pass: the labels are its argmax
+            proba = estimator.predict_proba(rows, times=stamps)  # the labels are its argmax
             out[f"predicted_{names[0]}"] = estimator.classes_[proba.argmax(axis=1)]
             for k, label in enumerate(estimator.classes_):
                 out[f"proba_{label}"] = proba[:, k]
         else:
-            predicted = np.reshape(estimator.predict(rows), (len(rows), -1))
+            predicted = np.reshape(estimator.predict(rows, times=stamps), (len(rows), -1))
             if len(names) != predicted.shape[1]:
                 names = [f"target_{k}" for k in range(predicted.shape[1])]
             for k, name in enumerate(names):

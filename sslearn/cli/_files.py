@@ -114,8 +114,11 @@ def value_columns(
     return channels
 
 
-def read_series(path: str, settings: dict[str, Any], **required: Sequence[str]):
-    """Read ``path``, check its columns, and return (frame, rows per series, Panel).
+def read_series(
+    path: str, settings: dict[str, Any], times: bool = False, **required: Sequence[str]
+):
+    """Read ``path``, check its columns, and return (frame, rows per series, Panel, time
+    stamps per series or None; see :func:`series`).
 
     ``required`` maps extra options (``target_col=[...]``) to the columns they name.
     """
@@ -127,20 +130,40 @@ def read_series(path: str, settings: dict[str, Any], **required: Sequence[str]):
     }
     columns |= {"--" + option.replace("_", "-"): names for option, names in required.items()}
     require_columns(df, path, columns)
-    rows, panel = series(df, settings)
-    return df, rows, panel
+    return (df, *series(df, settings, times))
 
 
-def series(df: pd.DataFrame, settings: dict[str, Any]):
-    """The long frame as one row per series (sorted ids) and its Panel."""
+def series(df: pd.DataFrame, settings: dict[str, Any], times: bool = False):
+    """The long frame as one row per series (sorted ids), its Panel and, with ``times``, the
+    time stamps of each series (``from_long(..., return_times=True)``; text dates are parsed
+    first), else None."""
     from sslearn.data import from_long, to_panel
 
+    columns = (settings["id_col"], settings["time_col"], settings["value_cols"])
     try:
-        rows = from_long(df, settings["id_col"], settings["time_col"], settings["value_cols"])
+        if times:
+            rows, stamps = from_long(_dated(df, settings["time_col"]), *columns, return_times=True)
+        else:
+            rows, stamps = from_long(df, *columns), None
         panel = to_panel(rows, allow_nan=True)
     except (ValueError, TypeError) as error:
         raise CLIError(str(error)) from error
-    return rows, panel
+    return rows, panel, stamps
+
+
+def _dated(df: pd.DataFrame, time_col: str) -> pd.DataFrame:
+    """``df`` with a text time column parsed as dates (a CSV file holds them as text)."""
+    column = df[time_col]
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return df
+    try:
+        parsed = pd.to_datetime(column, format="mixed")
+    except (ValueError, TypeError) as error:
+        raise CLIError(
+            f"--time-col {time_col!r} holds values such as {column.iloc[0]!r}, neither numbers "
+            f"nor dates; the time stamps of --use-times must be one or the other ({error})"
+        ) from error
+    return df.assign(**{time_col: parsed})
 
 
 def targets(df: pd.DataFrame, settings: dict[str, Any], columns: list[str]) -> pd.DataFrame:

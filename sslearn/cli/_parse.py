@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold out whole groups (e.g. subject) for validation instead of random series",
     )
     fit.add_argument(
+        "--use-times",
+        action="store_true",
+        help="model irregular sampling: the network also reads the time between a series' "
+        "rows, from --time-col (numbers, or dates read as seconds); the saved model then "
+        "reads them in evaluate and predict too (default: rows are equally spaced steps)",
+    )
+    fit.add_argument(
         "--test-size",
         type=float,
         default=0.2,

@@ -126,7 +126,8 @@ def time_stamps_error(dtype: np.dtype, where: str = "X") -> TypeError:
     """
     return TypeError(
         f"{where} has {dtype} (datetime/timedelta) values, but time series values must be "
-        "numeric. Time stamps belong in the index (see sslearn.data.from_long), not in X."
+        "numeric. Time stamps belong in the index (see sslearn.data.from_long) or, for "
+        "irregularly sampled series, in the estimators' times argument, not in X."
     )
 
 

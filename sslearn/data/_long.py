@@ -11,6 +11,7 @@ call :func:`from_long` first.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -133,7 +134,8 @@ def from_long(
     id_col: Hashable = "id",
     time_col: Hashable = "time",
     value_cols: Hashable | Sequence[Hashable] | None = None,
-) -> pd.DataFrame:
+    return_times: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, list[np.ndarray]]:
     """Regroup a long frame into one row per series, ready for cross-validation.
 
     Parameters
@@ -155,6 +157,10 @@ def from_long(
         number) are left out, so a bundled long frame such as
         ``sslearn.datasets.load_basic_motions(return_type="frame")`` needs no
         ``value_cols``. When every series has a single row, every numeric column is taken.
+    return_times : bool, default=False
+        Also return the time stamps of each series' rows, for the estimators' ``times``
+        argument (irregularly sampled series): numbers as they are, datetimes as seconds
+        since the series' first row, timedeltas as seconds.
 
     Returns
     -------
@@ -164,11 +170,16 @@ def from_long(
         :func:`long_targets`. One column per channel; each cell is a float64 pd.Series of
         that channel over time, indexed by time (named ``time_col``). NaN values are kept
         and become missing values in :func:`~sslearn.data.to_panel`.
+    times : list of ndarray of float64
+        Only with ``return_times=True``: one 1-D array per row of ``rows``, in its order,
+        the sorted time stamps of the series' rows (increasing strictly, as (id, time)
+        pairs are unique).
 
     Raises
     ------
     TypeError
-        If ``df`` is not a DataFrame, value columns are not numeric, or ids are not sortable.
+        If ``df`` is not a DataFrame, value columns are not numeric, or ids are not sortable;
+        with ``return_times=True``, if the times are neither numbers nor datetimes.
     ValueError
         If a column is absent, ``df`` is empty, ids or times are missing, or an (id, time)
         pair occurs twice.
@@ -184,6 +195,9 @@ def from_long(
     ['a', 'b']
     >>> to_panel(rows).values[1, 0].tolist()
     [1.0, 2.0, 0.0]
+    >>> rows, times = from_long(df, id_col="id", time_col="time", return_times=True)
+    >>> [t.tolist() for t in times]
+    [[0.0, 1.0, 2.0], [0.0, 1.0]]
     """
     _check_frame(df, {"id_col": id_col, "time_col": time_col})
     if id_col == time_col:
@@ -235,7 +249,31 @@ def from_long(
             start, stop = bounds[k], bounds[k + 1]
             cells[k] = pd.Series(values[start:stop, j], index=time_index[start:stop], name=col)
         columns[col] = cells
-    return pd.DataFrame(columns, index=ids, columns=value_cols)
+    rows = pd.DataFrame(columns, index=ids, columns=value_cols)
+    if not return_times:
+        return rows
+    return rows, _series_seconds(times, bounds, time_col)
+
+
+def _series_seconds(times: pd.Series, bounds: np.ndarray, time_col: Hashable) -> list:
+    """The sorted stamps of each series as float64: numbers as they are, datetimes in
+    seconds since the series' first stamp, timedeltas in seconds."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert(None)
+    stamps = times.to_numpy()
+    kind = stamps.dtype.kind
+    if kind not in "iufmM":
+        raise TypeError(
+            f"Column {time_col!r} has dtype {times.dtype}, which return_times cannot read as "
+            f"time stamps; pass numbers or datetimes, e.g. df[{time_col!r}] = "
+            f"pd.to_datetime(df[{time_col!r}])."
+        )
+    series = [stamps[start:stop] for start, stop in itertools.pairwise(bounds)]
+    if kind == "M":
+        return [(s - s[0]) / np.timedelta64(1, "s") for s in series]
+    if kind == "m":
+        return [s / np.timedelta64(1, "s") for s in series]
+    return [s.astype(np.float64) for s in series]
 
 
 def long_targets(df: pd.DataFrame, id_col: Hashable, target_col: Hashable) -> pd.Series:

@@ -1,5 +1,6 @@
-"""Stateless tensor operations shared by the layers: lagged input products, per-series
-reversal and length masks. Shapes use B (batch), H (channels), L (time).
+"""Stateless tensor operations shared by the layers: the liquid input products (their one
+home: every core, kernel and layer takes them from here), per-series reversal and length
+masks. Shapes use B (batch), H (channels), L (time).
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ def lagged_products(u: torch.Tensor, v: torch.Tensor, degree: int) -> torch.Tens
     return out
 
 
+def lagged_product(u: torch.Tensor) -> torch.Tensor:
+    """The liquid input product of degree 2, ``u[t-1] tanh(u[t])`` (0 at ``t = 0``)."""
+    return lagged_products(u, torch.tanh(u), 2)
+
+
+def product_term(u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """The liquid PB term of degree 2: ``gain[h] u[t-1] tanh(u[t])`` for u of shape (B, H, L).
+
+    The fast paths fuse it into their convolutions (``causal_fft_conv``'s ``product_gain``,
+    the chunked Triton kernel); this is their twin.
+    """
+    return gain[:, None] * lagged_product(u)
+
+
 def length_mask(lengths: torch.Tensor, length: int) -> torch.Tensor:
     """Boolean ``(B, L)`` mask, True at positions ``t < lengths[b]``."""
     return torch.arange(length, device=lengths.device)[None, :] < lengths[:, None]
@@ -46,3 +61,15 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor | None) -> tor
     t = torch.arange(length, device=x.device)[None, :]
     index = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (B, L)
     return torch.gather(x, -1, index[:, None, :].expand_as(x))
+
+
+def reverse_gaps(gaps: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """The gaps (B, L) of each series reversed within its length (see
+    :func:`reverse_within_lengths`).
+
+    ``gaps[k]`` is the time from step ``k - 1`` to step ``k``, so in a series of length ``n``
+    run backwards, step ``j >= 1`` (the original step ``n - 1 - j``) comes ``gaps[n - j]``
+    after step ``j - 1``; step 0 gets the gap 1. Positions at and after ``n`` are padding.
+    """
+    backward = reverse_within_lengths(gaps[:, None], lengths)[:, 0]  # [j] = gaps[n - 1 - j]
+    return torch.cat([torch.ones_like(backward[:, :1]), backward[:, :-1]], dim=-1)

@@ -6,20 +6,21 @@ import torch
 from torch import nn
 
 from sslearn.nn.cores import SSMCore
+from sslearn.nn.cores.diagonal import DISCRETIZATIONS as DIAGONAL_DISCRETIZATIONS
+from sslearn.nn.cores.diagonal import INITS as DIAGONAL_INITS
 from sslearn.nn.functional import (
     lagged_products,
     length_mask,
+    reverse_gaps,
     reverse_within_lengths,
 )
+from sslearn.nn.hippo import MEASURES
 
 SSMS = ("diag", "dplr", "lssl")
 LIQUID_KERNELS = (None, "kb", "pb", "exact")
-INITS = {
-    "diag": ("legs", "lin", "inv", "real"),
-    "dplr": ("legs",),
-    "lssl": ("legs", "legt", "lagt"),
-}
-DISCRETIZATIONS = ("zoh", "bilinear")
+# each core defines what it accepts; these collect them for the layer's checks
+INITS = {"diag": DIAGONAL_INITS, "dplr": ("legs",), "lssl": MEASURES}
+DISCRETIZATIONS = DIAGONAL_DISCRETIZATIONS  # zoh and bilinear; dplr takes bilinear only
 DEFAULT_DISC = {"diag": "zoh", "dplr": "bilinear", "lssl": "zoh"}
 
 
@@ -85,7 +86,7 @@ class LiquidSSM(nn.Module):
         ``"diag"``: S4D (diagonal complex A); ``"dplr"``: S4's HiPPO-LegS normal-plus-low-rank
         A with the Cauchy/Woodbury kernel; ``"lssl"``: LSSL's dense, learnable HiPPO A with a
         Krylov kernel.
-    liquid_kernel : {"exact", "kb", "pb"} or None, default="exact"
+    liquid_kernel : {"kb", "pb", "exact"} or None, default="kb"
         ``None``: plain S4 convolution. ``"exact"``: the liquid recurrence itself (every input
         product). ``"kb"``: convolution plus ``sum_q K_q * ucorr_q`` with
         ``K_q[m] = C Abar^m Bbar^q`` over products of ``q`` consecutive inputs. ``"pb"``: the
@@ -103,6 +104,14 @@ class LiquidSSM(nn.Module):
     bidirectional : bool, default=False
         Add a second system per channel that runs backwards from each series' true end.
 
+    Notes
+    -----
+    Irregular sampling: ``forward(u, gaps=...)`` and ``step(u_t, state, gap=...)`` give each
+    step its own step size ``dt * gap`` (the liquid terms follow, see
+    :meth:`_forward_irregular`). The diagonal core runs it as a parallel scan
+    (:mod:`sslearn.nn.kernels.ltv_scan`); the dense cores (``"dplr"``, ``"lssl"``) as a
+    loop with a dense solve or matrix exponential per step: correct, but slow.
+
     Examples
     --------
     >>> import torch
@@ -117,7 +126,7 @@ class LiquidSSM(nn.Module):
         d_state: int = 64,
         *,
         ssm: str = "diag",
-        liquid_kernel: str | None = "exact",
+        liquid_kernel: str | None = "kb",
         liquid_degree: int = 2,
         init: str = "legs",
         disc: str | None = None,
@@ -190,6 +199,7 @@ class LiquidSSM(nn.Module):
         u: torch.Tensor,
         lengths: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
+        gaps: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Apply the layer.
 
@@ -201,6 +211,12 @@ class LiquidSSM(nn.Module):
             and outputs before it equal those of the unpadded series.
         mask : bool tensor of shape (B, L), optional
             Alternative to ``lengths``: True at valid steps (left-aligned).
+        gaps : tensor of shape (B, L), optional
+            Irregular sampling: the time since the previous observation, in model units
+            (``gaps[:, 0] = 1`` by convention; all ones is the regular grid). Step ``k`` is
+            discretised with the step size ``dt * gaps[:, k]``, ``dt`` each channel's
+            learned step: a linear time-varying system (see :meth:`_forward_irregular`).
+            Values at padding steps are ignored. None runs the time-invariant layer.
 
         Returns
         -------
@@ -208,10 +224,17 @@ class LiquidSSM(nn.Module):
         """
         if mask is not None and lengths is None:
             lengths = mask.sum(-1)
+        if gaps is not None and gaps.shape != (u.shape[0], u.shape[-1]):
+            raise ValueError(
+                f"gaps must have shape (batch, length) = {(u.shape[0], u.shape[-1])}, "
+                f"got {tuple(gaps.shape)}"
+            )
         with torch.autocast(device_type=u.device.type, enabled=False):
             dtype = torch.float64 if self.D.dtype == torch.float64 else torch.float32
             u = u.to(dtype)
             with self.core.reuse_discretization():
+                if gaps is not None:
+                    return self._forward_irregular(u, lengths, gaps.to(dtype))
                 return self._forward(u, lengths)
 
     def _forward(self, u: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -228,6 +251,53 @@ class LiquidSSM(nn.Module):
         else:
             y = self._causal(u)
         return y if valid is None else y * valid
+
+    # -- irregular sampling -------------------------------------------------------------
+    def _forward_irregular(
+        self, u: torch.Tensor, lengths: torch.Tensor | None, gaps: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`_forward` with per-step gaps (B, L): the time-varying generalisation.
+
+        Step ``k`` uses ``Abar_k``, ``Bbar_k`` of the step ``dt * gaps[:, k]`` (the core's
+        own ``disc``): ``None`` is ``x_k = Abar_k x_{k-1} + Bbar_k u_k``; ``"exact"`` has the
+        transition ``cap(Abar_k + Bbar_k v_k)``; ``"kb"`` drives the same system with
+        ``Bbar_k^q`` times each degree-``q`` input product; ``"pb"`` adds the products
+        times the per-step gain ``C Bbar_k^q``. The backward direction of a bidirectional
+        layer runs over the reversed series with the gaps of :func:`reverse_gaps`.
+        """
+        valid = None
+        if lengths is not None:
+            valid = length_mask(lengths, u.shape[-1])  # (B, L)
+            u = u * valid[:, None, :]
+            gaps = torch.where(valid, gaps, torch.ones_like(gaps))  # padding: NaN-safe
+        per_channel = gaps[:, None, :].expand(-1, self.d_model, -1)  # (B, H, L)
+        if self.bidirectional:
+            backward = reverse_gaps(gaps, lengths)  # (B, L)
+            if valid is not None:
+                backward = torch.where(valid, backward, torch.ones_like(backward))
+            both_gaps = torch.cat([per_channel, backward[:, None, :].expand_as(per_channel)], 1)
+            both = torch.cat([u, reverse_within_lengths(u, lengths)], dim=1)  # (B, 2H, L)
+            y_both = self._causal_irregular(both, both_gaps)
+            y = y_both[:, : self.d_model] + reverse_within_lengths(
+                y_both[:, self.d_model :], lengths
+            )
+        else:
+            y = self._causal_irregular(u, per_channel)
+        return y if valid is None else y * valid[:, None, :]
+
+    def _causal_irregular(self, u: torch.Tensor, gaps: torch.Tensor) -> torch.Tensor:
+        """:meth:`_causal` with per-channel gaps (B, H', L) on all core channels."""
+        v = torch.tanh(u)
+        drives, powers = [u], [1]
+        if self.liquid_kernel == "kb":
+            drives += [lagged_products(u, v, q) for q in self.degrees]
+            powers += list(self.degrees)
+        exact = v if self.liquid_kernel == "exact" else None
+        y = self.core.irregular_scan(torch.stack(drives, dim=1), powers, gaps, exact)
+        if self.liquid_kernel == "pb":
+            for q in self.degrees:
+                y = y + self.core.liquid_gain(q, gaps) * lagged_products(u, v, q)
+        return y + self._skip()[:, None] * u
 
     def _skip(self) -> torch.Tensor:
         """D per core channel: the backward direction of a bidirectional layer has none."""
@@ -249,20 +319,28 @@ class LiquidSSM(nn.Module):
             state["x_liquid"] = [self.core.initial_state(batch_size) for _ in self.degrees]
         return state
 
-    def step(self, u_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+    def step(
+        self, u_t: torch.Tensor, state: dict, gap: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict]:
         """One streaming step: ``u_t`` of shape (B, H) -> ``(y_t (B, H), new state)``.
 
-        Iterating ``step`` over ``t`` from :meth:`initial_state` equals :meth:`forward`.
+        ``gap`` (B,) is the time since the previous step (irregular sampling, as the
+        ``gaps`` of :meth:`forward`); None is the regular grid. Iterating ``step`` over
+        ``t`` from :meth:`initial_state` equals :meth:`forward`.
         """
         if self.bidirectional:
             self.initial_state(0)  # raises the explanatory error
         with self.core.reuse_discretization():
-            return self._step(u_t, state)
+            return self._step(u_t, state, gap)
 
-    def _step(self, u_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+    def _step(
+        self, u_t: torch.Tensor, state: dict, gap: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict]:
         v_t = torch.tanh(u_t)
         exact = self.liquid_kernel == "exact"
-        y, x = self.core.step(state["x"], u_t, v_t if exact else None)
+        # one (B, H) gaps tensor for all the core's calls of this step (it caches by it)
+        extra = {} if gap is None else {"gaps": gap.to(u_t.dtype)[:, None].expand_as(u_t)}
+        y, x = self.core.step(state["x"], u_t, v_t if exact else None, **extra)
         new_state = {"x": x}
         past_u, past_v = state["u"], state["v"]  # [..., j] holds step t-1-j
         if self.liquid_kernel in ("kb", "pb"):
@@ -272,11 +350,11 @@ class LiquidSSM(nn.Module):
                 for lag in range(q - 2):
                     product = product * past_v[..., lag]
                 if self.liquid_kernel == "kb":
-                    y_q, x_q = self.core.step(state["x_liquid"][i], product, power=q)
+                    y_q, x_q = self.core.step(state["x_liquid"][i], product, power=q, **extra)
                     new_liquid.append(x_q)
                     y = y + y_q
                 else:
-                    y = y + self.core.liquid_gain(q) * product
+                    y = y + self.core.liquid_gain(q, **extra) * product
             if new_liquid:
                 new_state["x_liquid"] = new_liquid
         new_state["u"] = torch.cat([u_t[..., None], past_u[..., :-1]], dim=-1)

@@ -53,8 +53,14 @@ class LiquidS4Block(nn.Module):
         z = z.unflatten(1, (self.n_members, -1))  # (B, K, 2H, ...)
         return nn.functional.glu(z, dim=2).flatten(1, 2)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        z = self.ssm(self.norm(x, lengths), lengths)  # (B, K·H, L)
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        gaps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, K·H, L) -> (B, K·H, L); ``gaps`` (B, L) as in :meth:`LiquidSSM.forward`."""
+        z = self.ssm(self.norm(x, lengths), lengths, gaps=gaps)  # (B, K·H, L)
         z = self.dropout(self.activation(z))
         z = self._glu(self.output_linear(z))
         out = x + self.dropout(z)
@@ -62,10 +68,12 @@ class LiquidS4Block(nn.Module):
             out = out * length_mask(lengths, x.shape[-1])[:, None, :]
         return out
 
-    def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
-        """One streaming step on (B, H) (evaluation mode)."""
+    def step(
+        self, x_t: torch.Tensor, state: dict, gap: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict]:
+        """One streaming step on (B, H) (evaluation mode); ``gap`` (B,) or None."""
         z = self.norm(x_t[..., None]).squeeze(-1)
-        z, state = self.ssm.step(z, state)
+        z, state = self.ssm.step(z, state, gap)
         z = self.dropout(self.activation(z))
         return x_t + self.dropout(self._glu(self.output_linear(z))), state
 
@@ -90,6 +98,11 @@ class LiquidS4Network(nn.Module):
         Independent networks trained side by side as one (a deep ensemble): every layer has
         K·H channels and no weight mixes two members (:mod:`sslearn.nn.grouped`). With K > 1
         the output has shape (B, K, d_output) and :meth:`member` returns one of them alone.
+    irregular : bool, default=False
+        Irregular sampling: the inputs carry one more channel, the last, holding the gaps
+        (the time since the previous observation, in model units; 1 at the first step and
+        everywhere on a regular grid). It is not encoded: every block's SSM discretises
+        step ``k`` with the step size ``dt * gaps[:, k]`` (see :meth:`LiquidSSM.forward`).
     **ssm_kwargs
         Passed to every :class:`LiquidSSM` (``d_state``, ``ssm``, ``liquid_kernel``, ...).
 
@@ -102,6 +115,10 @@ class LiquidS4Network(nn.Module):
     >>> LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, n_members=4)(
     ...     torch.randn(5, 3, 20)).shape
     torch.Size([5, 4, 2])
+    >>> irregular = LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, irregular=True)
+    >>> gaps = torch.rand(5, 1, 20) + 0.5  # time since the previous step, the last channel
+    >>> irregular(torch.cat([torch.randn(5, 3, 20), gaps], dim=1)).shape
+    torch.Size([5, 2])
     """
 
     def __init__(
@@ -115,9 +132,12 @@ class LiquidS4Network(nn.Module):
         pooling: str = "mean",
         dropout: float = 0.0,
         n_members: int = 1,
+        irregular: bool = False,
         **ssm_kwargs,
     ) -> None:
         super().__init__()
+        if not isinstance(irregular, bool):
+            raise ValueError(f"irregular must be a bool, got {irregular!r}")
         for name, value in (
             ("d_input", d_input),
             ("d_output", d_output),
@@ -138,9 +158,11 @@ class LiquidS4Network(nn.Module):
             "norm": norm,
             "pooling": pooling,
             "dropout": dropout,
+            "irregular": irregular,
             **ssm_kwargs,
         }
         self.pooling, self.n_members, self.d_output = pooling, n_members, d_output
+        self.d_input, self.irregular = d_input, irregular
         self.encoder = GroupedLinear(d_input, d_model, n_members)
         self.blocks = nn.ModuleList(
             LiquidS4Block(d_model, norm=norm, dropout=dropout, n_members=n_members, **ssm_kwargs)
@@ -159,13 +181,31 @@ class LiquidS4Network(nn.Module):
             x = x.repeat(1, self.n_members, 1)
         return self.encoder(x)
 
+    def split_gaps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(values, gaps)`` of an input: with ``irregular``, the last channel of x
+        (B, C + 1, ...) or of member 0's x (B, K, C + 1, ...) is the gaps (B, ...);
+        otherwise ``(x, None)``."""
+        if not self.irregular:
+            return x, None
+        channels = x.shape[2] if x.ndim == 4 else x.shape[1]
+        if channels != self.d_input + 1:
+            raise ValueError(
+                f"irregular=True takes d_input + 1 = {self.d_input + 1} channels (the gaps "
+                f"last), got {channels}"
+            )
+        if x.ndim == 4:
+            return x[:, :, :-1], x[:, 0, -1]
+        return x[:, :-1], x[:, -1]
+
     def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-step features of shape (B, K·H, L) before pooling (x as in :meth:`encode`)."""
+        """Per-step features of shape (B, K·H, L) before pooling (x as in :meth:`encode`,
+        with the gaps as its last channel when ``irregular``)."""
+        x, gaps = self.split_gaps(x)
         h = self.encode(x)  # (B, K·H, L)
         if lengths is not None:
             h = h * length_mask(lengths, x.shape[-1])[:, None, :]
         for block in self.blocks:
-            h = block(h, lengths)
+            h = block(h, lengths, gaps)
         return self.final_norm(h, lengths)
 
     def pool(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -238,12 +278,15 @@ class LiquidS4Network(nn.Module):
     def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         """Feed one time step x_t (B, C); return the prediction for the prefix seen so far.
 
+        With ``irregular``, x_t is (B, C + 1), the gap since the previous step last.
         After feeding a whole series, the output equals :meth:`forward` on it (eval mode).
         """
-        h = self.encode(x_t[..., None])[..., 0]
+        x_t, gap = self.split_gaps(x_t[..., None])  # a series of one step
+        h = self.encode(x_t)[..., 0]
+        gap = None if gap is None else gap[:, 0]
         block_states = []
         for block, block_state in zip(self.blocks, state["blocks"], strict=True):
-            h, block_state = block.step(h, block_state)
+            h, block_state = block.step(h, block_state, gap)
             block_states.append(block_state)
         h = self.final_norm(h[..., None]).squeeze(-1)
         total, count = state["sum"] + h, state["count"] + 1

@@ -1,9 +1,12 @@
 """Floor 2: training a network on in-memory series (torch + numpy; no sklearn here).
 
-:func:`train` runs the loop, :func:`predict_outputs` batches inference, :class:`SeriesSet`
-holds series as tensors, :func:`resolve_device` / :func:`resolve_precision` turn user
-choices into torch objects lazily, :func:`training_device` spreads ``device="auto"`` fits
-over a host's GPUs, :func:`train_distributed` runs one fit in several DDP processes,
+:func:`train` runs the loop and calls its :class:`Callback` objects (:class:`EarlyStopping`
+and :class:`ProgressBar` are built in; they read a :class:`TrainingState`),
+:func:`predict_outputs` batches inference, :class:`SeriesSet` holds series as tensors,
+:func:`resolve_device` / :func:`resolve_precision` turn user choices into torch objects
+lazily (:func:`fit_placement` and :func:`inference_device` decide where a fit trains and where
+it predicts), :func:`training_device` spreads ``device="auto"`` fits over a host's GPUs,
+:func:`train_distributed` runs one fit in several DDP processes,
 :class:`Augmentation` transforms training batches, and :func:`seeded` gives reproducible,
 side-effect-free randomness (:func:`seeded_threadsafe` and :func:`initialising` keep it so
 for fits in threads).
@@ -11,25 +14,33 @@ for fits in threads).
 
 from sslearn.training._augment import PRESETS as AUGMENT_PRESETS
 from sslearn.training._augment import Augmentation, resolve_augment
-from sslearn.training._batches import SeriesSet, predict_outputs
+from sslearn.training._batches import SeriesSet, batch_bounds, n_batches, predict_outputs
+from sslearn.training._callbacks import Callback, EarlyStopping, TrainingState, check_callbacks
 from sslearn.training._device import (
     PRECISIONS,
     DeviceWarning,
+    Placement,
     Precision,
+    fit_placement,
+    inference_device,
+    inference_precision,
+    rank_devices,
     resolve_device,
     resolve_precision,
     training_device,
 )
-from sslearn.training._distributed import rank_devices, train_distributed
+from sslearn.training._distributed import train_distributed
 from sslearn.training._loop import (
     NonFiniteLossError,
     TrainingConfig,
     TrainingInterruptedWarning,
     TrainingOutOfMemoryError,
     TrainingResult,
+    default_callbacks,
     snapshot,
     train,
 )
+from sslearn.training._progress import ProgressBar
 from sslearn.training._schedule import SCHEDULERS, LRSchedule
 from sslearn.training._seed import seeded
 from sslearn.training._threadsafe import initialising, seeded_threadsafe
@@ -39,16 +50,28 @@ __all__ = [
     "PRECISIONS",
     "SCHEDULERS",
     "Augmentation",
+    "Callback",
     "DeviceWarning",
+    "EarlyStopping",
     "LRSchedule",
     "NonFiniteLossError",
+    "Placement",
     "Precision",
+    "ProgressBar",
     "SeriesSet",
     "TrainingConfig",
     "TrainingInterruptedWarning",
     "TrainingOutOfMemoryError",
     "TrainingResult",
+    "TrainingState",
+    "batch_bounds",
+    "check_callbacks",
+    "default_callbacks",
+    "fit_placement",
+    "inference_device",
+    "inference_precision",
     "initialising",
+    "n_batches",
     "predict_outputs",
     "rank_devices",
     "resolve_augment",

@@ -22,6 +22,11 @@ Everything is length-aware (crop and warp read only the steps ``[0, length)`` of
 and padding steps come out zero) and can be captured in a CUDA graph: static shapes, no host
 synchronisation, and randomness drawn only from torch's default generator of ``x.device``, so
 CPU runs are reproducible under :func:`torch.manual_seed` and graph replays draw afresh.
+
+Irregularly sampled series (``Augmentation(gaps=True)``) carry the gap before each step as
+their last channel. Jitter, scaling and mixup leave it alone; a crop resamples the time
+stamps with the values, so that the window keeps its true durations; time warping, which
+would contradict the stamps, is skipped.
 """
 
 from __future__ import annotations
@@ -64,6 +69,15 @@ class Augmentation:
     mixup : float, default=0.0
         Concentration ``alpha`` of mixup's ``Beta(alpha, alpha)`` weights (Zhang et al. 2018
         use 0.1 to 0.4); not applied by :meth:`apply`, see :func:`mixup_pairs` and :func:`mix`.
+    gaps : bool, default=False
+        Whether the last channel holds the gap before each step of irregularly sampled
+        series (set by the estimators fitted with ``times``). Jitter, scaling and mixup
+        then transform the other channels only. A crop also resamples the time stamps
+        (the running sum of the gaps) at the window's positions and turns them back into
+        gaps, the first one 1: each output step keeps the true time since the previous
+        one, so a window of a fraction ``r`` stretched back to its length is the window
+        observed ``1 / r`` times as densely, not a slower series. Time warping is skipped,
+        as it would contradict the stamps. Gaps after a series' end are left as they are.
 
     Examples
     --------
@@ -79,9 +93,14 @@ class Augmentation:
     crop: float = 1.0
     warp: float = 0.0
     mixup: float = 0.0
+    gaps: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.gaps, bool):
+            raise ValueError(f"augment 'gaps' must be a bool, got {self.gaps!r}")
         for field in dataclasses.fields(self):
+            if field.name == "gaps":
+                continue
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"augment {field.name!r} must be a real number, got {value!r}")
@@ -100,8 +119,8 @@ class Augmentation:
 
     @property
     def resamples(self) -> bool:
-        """Whether the time axis is resampled (crop or warp on)."""
-        return self.crop < 1 or self.warp > 0
+        """Whether the time axis is resampled (crop, or warp without ``gaps``, on)."""
+        return self.crop < 1 or (self.warp > 0 and not self.gaps)
 
     def apply(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """Crop and warp, then scale, then jitter a batch (mixup is the caller's).
@@ -109,15 +128,26 @@ class Augmentation:
         Parameters
         ----------
         x : torch.Tensor of shape (batch, n_channels, n_timepoints)
-            Floating series, zero at padding steps.
+            Floating series, zero at padding steps; with ``gaps``, the last channel holds
+            the gap before each step (see the class).
         lengths : torch.Tensor of shape (batch,) or None
             Valid steps of each series (int64); None when every series spans the window.
 
         Returns
         -------
         torch.Tensor of shape (batch, n_channels, n_timepoints)
-            The augmented batch, same dtype, zero at padding steps.
+            The augmented batch, same dtype, zero at padding steps (the gap channel: as
+            given there).
         """
+        if self.gaps:
+            values, gaps = x[:, :-1], x[:, -1:]  # (B, C - 1, L), (B, 1, L)
+            if self.crop < 1:
+                grid = augment_grid(lengths, x.shape[0], x.shape[-1], self.crop, 0.0, x.device)
+                values, gaps = resample(values, grid, lengths), resample_gaps(gaps, grid, lengths)
+                if lengths is not None:  # padding back to zero
+                    values = values * valid_mask(lengths, x.shape[-1]).to(x.dtype)[:, None, :]
+            plain = dataclasses.replace(self, crop=1.0, warp=0.0, gaps=False)
+            return torch.cat([plain.apply(values, lengths), gaps], dim=1)
         B, C, L = x.shape
         mask = None if lengths is None else valid_mask(lengths, L).to(x.dtype)[:, None, :]
         if self.resamples:
@@ -139,7 +169,7 @@ PRESETS: dict[str, Augmentation] = {
 }
 
 
-def resolve_augment(augment: Any) -> Augmentation | None:
+def resolve_augment(augment: Any, gaps: bool = False) -> Augmentation | None:
     """Turn the estimators' ``augment`` parameter into an :class:`Augmentation`.
 
     Parameters
@@ -147,6 +177,8 @@ def resolve_augment(augment: Any) -> Augmentation | None:
     augment : None, bool, str, dict or Augmentation
         None, False or ``"none"``: no augmentation. True is ``"auto"``. A name of
         :data:`PRESETS`. A dict of :class:`Augmentation` fields (the others stay off).
+    gaps : bool, default=False
+        Whether the batches' last channel holds time gaps (:attr:`Augmentation.gaps`).
 
     Returns
     -------
@@ -168,7 +200,7 @@ def resolve_augment(augment: Any) -> Augmentation | None:
             raise ValueError(f"augment={augment!r} is not one of {names}")
         result = PRESETS[augment]
     elif isinstance(augment, dict):
-        fields = [f.name for f in dataclasses.fields(Augmentation)]
+        fields = [f.name for f in dataclasses.fields(Augmentation) if f.name != "gaps"]
         unknown = [key for key in augment if key not in fields]
         if unknown:
             raise ValueError(f"unknown augment key(s) {unknown}; accepted: {fields}")
@@ -180,6 +212,8 @@ def resolve_augment(augment: Any) -> Augmentation | None:
             f"augment must be None, a bool, one of {['none', *PRESETS]}, a dict of "
             f"Augmentation fields or an Augmentation; got {augment!r}"
         )
+    if gaps:
+        result = dataclasses.replace(result, gaps=True)
     return result if result.enabled else None
 
 
@@ -273,6 +307,38 @@ def resample(x: torch.Tensor, grid: torch.Tensor, lengths: torch.Tensor | None) 
     return torch.lerp(x_lo, x_hi, frac)
 
 
+def resample_gaps(
+    gaps: torch.Tensor, grid: torch.Tensor, lengths: torch.Tensor | None
+) -> torch.Tensor:
+    """The gaps between steps of series resampled at fractional positions.
+
+    The time stamps (the running sum of the gaps, 0 at the first step) are interpolated at
+    ``grid`` like the values (:func:`resample`) and turned back into gaps, in float64.
+
+    Parameters
+    ----------
+    gaps : torch.Tensor of shape (batch, 1, n_timepoints)
+        The gap before each step; the first is ignored.
+    grid : torch.Tensor of shape (batch, n_timepoints)
+        Source positions in ``[0, lengths[b] - 1]``.
+    lengths : torch.Tensor of shape (batch,) or None
+        Valid steps.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, 1, n_timepoints)
+        Same dtype as ``gaps``: the time between consecutive resampled positions, 1 at the
+        first step, the given gaps after a series' end.
+    """
+    wide = gaps.double()
+    stamps = wide.cumsum(-1) - wide[..., :1]  # (B, 1, L): time since the first step
+    resampled = resample(stamps, grid, lengths)
+    out = torch.diff(resampled, dim=-1, prepend=resampled[..., :1] - 1.0)  # (B, 1, L)
+    if lengths is not None:
+        out = torch.where(valid_mask(lengths, gaps.shape[-1])[:, None, :], out, wide)
+    return out.to(gaps.dtype)
+
+
 def mixup_pairs(
     batch_size: int, alpha: float, device: torch.device | str
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -308,26 +374,39 @@ def mixup_pairs(
 
 
 def mix(
-    x: torch.Tensor, lengths: torch.Tensor | None, perm: torch.Tensor, lam: torch.Tensor
+    x: torch.Tensor,
+    lengths: torch.Tensor | None,
+    perm: torch.Tensor,
+    lam: torch.Tensor,
+    *,
+    gaps: bool = False,
 ) -> torch.Tensor:
     """Mix each series with its partner: ``lam * x + (1 - lam) * x[perm]``.
 
     Row ``i`` keeps its own length: its partner's steps beyond it are dropped (set to zero)
-    and, where the partner is shorter, its zero padding is mixed in.
+    and, where the partner is shorter, its zero padding is mixed in. With ``gaps``, row
+    ``i`` also keeps its own time gaps (the last channel), and the partner's values are
+    mixed in step by step.
 
     Parameters
     ----------
-    x : torch.Tensor of shape (batch, n_channels, n_timepoints)
+    x : torch.Tensor of shape (batch, n_channels, n_timepoints) or \
+(batch, n_members, n_channels, n_timepoints)
     lengths : torch.Tensor of shape (batch,) or None
     perm, lam : torch.Tensor of shape (batch,)
         From :func:`mixup_pairs`.
+    gaps : bool, default=False
+        Whether the last channel holds time gaps, which are kept as they are.
 
     Returns
     -------
-    torch.Tensor of shape (batch, n_channels, n_timepoints)
+    torch.Tensor of the shape of ``x``
     """
-    weight = lam.to(x.dtype)[:, None, None]  # (B, 1, 1)
-    mixed = torch.lerp(x.index_select(0, perm), x, weight)  # (B, C, L)
+    values = x[..., :-1, :] if gaps else x
+    ones = (1,) * (x.ndim - 1)
+    weight = lam.to(x.dtype).view(-1, *ones)  # (B, 1, 1) or (B, 1, 1, 1)
+    mixed = torch.lerp(values.index_select(0, perm), values, weight)
     if lengths is not None:
-        mixed = mixed * valid_mask(lengths, x.shape[-1]).to(x.dtype)[:, None, :]
-    return mixed
+        mask = valid_mask(lengths, x.shape[-1]).to(x.dtype)  # (B, L)
+        mixed = mixed * mask.view(-1, *ones[:-1], x.shape[-1])
+    return torch.cat([mixed, x[..., -1:, :]], dim=-2) if gaps else mixed

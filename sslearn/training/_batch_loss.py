@@ -9,6 +9,7 @@ torch's default generators, so it can be captured in a CUDA graph.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 
 import torch
@@ -21,10 +22,16 @@ def member_inputs(
 ) -> torch.Tensor:
     """``augment`` drawn independently for each of ``n_members`` ensemble members.
 
+    With time gaps (``augment.gaps``) the members share one crop: the network reads the gaps
+    of member 0 for all of them.
+
     Returns x augmented, of shape (B, C, L) for one member or (B, K, C, L) for K.
     """
     if n_members == 1:
         return augment.apply(x, lengths)
+    if augment.gaps and augment.crop < 1:
+        x = Augmentation(crop=augment.crop, gaps=True).apply(x, lengths)
+        augment = dataclasses.replace(augment, crop=1.0)
     batch, channels, length = x.shape
     copies = x[:, None].expand(batch, n_members, channels, length).reshape(-1, channels, length)
     copy_lengths = None if lengths is None else lengths.repeat_interleave(n_members)
@@ -69,7 +76,7 @@ def batch_losses(
             x = member_inputs(x, lengths, augment, getattr(network, "n_members", 1))
         if augment.mixup > 0:
             pairs = mixup_pairs(x.shape[0], augment.mixup, x.device)
-            x = mix(x.flatten(1, -2), lengths, *pairs).view_as(x)  # every member's pairs
+            x = mix(x, lengths, *pairs, gaps=augment.gaps)  # every member's pairs
     with autocast():
         outputs = network(x, lengths)
     outputs = outputs.float()

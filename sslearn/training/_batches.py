@@ -1,8 +1,10 @@
 """Series held as tensors, cut into batches without a DataLoader, and batched inference.
 
-A batch only spans the time steps its longest series needs (``values[idx, :, :max(len)]``).
-Batch lengths are computed on the CPU from a host copy of ``lengths``, so training never
-waits for the device inside an epoch.
+The batch geometry lives here, once: :func:`n_batches` and :func:`batch_bounds` give the
+balanced batches of an epoch, which the eager loop, the data-parallel ranks and the CUDA-graph
+step all use. A batch only spans the time steps its longest series needs
+(``values[idx, :, :max(len)]``). Batch lengths are computed on the CPU from a host copy of
+``lengths``, so training never waits for the device inside an epoch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,45 @@ import numpy as np
 import torch
 
 from sslearn.training._device import Precision
+
+
+def n_batches(n: int, batch_size: int) -> int:
+    """Batches per pass over ``n`` series: ``ceil(n / batch_size)``, at least 1.
+
+    Parameters
+    ----------
+    n : int
+        Number of series.
+    batch_size : int
+        Most series per batch.
+
+    Returns
+    -------
+    int
+    """
+    return max(1, -(-n // batch_size))
+
+
+def batch_bounds(n: int, batch_size: int) -> np.ndarray:
+    """Boundaries of the :func:`n_batches` balanced batches of a pass over ``n`` series.
+
+    Batch ``i`` holds rows ``bounds[i]:bounds[i + 1]`` of the epoch's order. Sizes differ
+    by at most one, so there is no small remainder batch (a lone series would break
+    BatchNorm, which needs two).
+
+    Parameters
+    ----------
+    n : int
+        Number of series.
+    batch_size : int
+        Most series per batch.
+
+    Returns
+    -------
+    ndarray of int of shape (n_batches + 1,)
+        From 0 to ``n``.
+    """
+    return np.linspace(0, n, n_batches(n, batch_size) + 1).round().astype(int)
 
 
 @dataclass
@@ -112,9 +153,8 @@ class SeriesSet:
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[tuple]:
         """Batches of nearly equal size, shuffled when a CPU ``generator`` is given.
 
-        The ``ceil(n / batch_size)`` batches differ in size by at most one, so no batch is a
-        lone series (BatchNorm needs two). Without a generator the order is by length (long
-        first) when lengths differ, which keeps padding small at inference.
+        The batches are those of :func:`batch_bounds`. Without a generator the order is by
+        length (long first) when lengths differ, which keeps padding small at inference.
         """
         n = len(self)
         if generator is not None:
@@ -124,9 +164,7 @@ class SeriesSet:
         else:
             order = torch.argsort(self.lengths_cpu, descending=True, stable=True)
         order_device = order.to(self.values.device, non_blocking=True)
-        n_batches = max(1, -(-n // batch_size))
-        starts = np.linspace(0, n, n_batches + 1).round().astype(int)
-        for start, stop in itertools.pairwise(starts):
+        for start, stop in itertools.pairwise(batch_bounds(n, batch_size)):
             yield order[start:stop], self.batch(order[start:stop], order_device[start:stop])
 
 

@@ -1,9 +1,19 @@
 """Device and numeric-precision choices, resolved lazily (only inside ``fit``/``predict``).
 
-Nothing here runs at import time: CUDA is queried the first time :func:`resolve_device` is
-called, so constructing an estimator or forking worker processes never creates a CUDA context.
-:func:`training_device` is where a fit trains: with ``device="auto"`` on a host with several
-GPUs it claims the least busy one (see :mod:`sslearn.training._gpu_claims`).
+Every device and precision decision of sslearn is made here, once per call:
+
+- :func:`resolve_device` turns a user's ``device`` into a :class:`torch.device`;
+- :func:`fit_placement` is where a fit trains: one device (:func:`training_device`, which with
+  ``device="auto"`` on a host with several GPUs claims the least busy one, see
+  :mod:`sslearn.training._gpu_claims`) or the ranks of a data-parallel fit
+  (:func:`rank_devices`);
+- :func:`inference_device` is where a fitted model predicts (the fit's device, where it
+  can);
+- :func:`resolve_precision` and :func:`inference_precision` give the numeric precision of
+  training and of inference.
+
+Nothing here runs at import time: CUDA is queried the first time one of them is called, so
+constructing an estimator or forking worker processes never creates a CUDA context.
 """
 
 from __future__ import annotations
@@ -108,6 +118,130 @@ def training_device(device: str | torch.device = "auto") -> Iterator[torch.devic
             raise
 
 
+def rank_devices(device: str | torch.device, n_processes: int) -> list[torch.device]:
+    """The device of each rank of a data-parallel fit.
+
+    ``"auto"`` and ``"cuda"``: ``cuda:0`` to ``cuda:{n_processes - 1}`` when CUDA is
+    available (at least ``n_processes`` GPUs must be visible), else CPU processes (``"cuda"``
+    with a :class:`DeviceWarning`). ``"cpu"``: CPU processes. Only the device count is queried
+    (no CUDA context is created in the calling process).
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"``, ``"cuda"`` or ``"cpu"``.
+    n_processes : int
+        Number of ranks.
+
+    Returns
+    -------
+    list of torch.device
+    """
+    name = str(device)
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(
+            f"devices={n_processes} trains on cuda:0 to cuda:{n_processes - 1} or on CPU "
+            f"processes; use device='auto', 'cuda' or 'cpu', not {name!r} (restrict the GPUs "
+            "with CUDA_VISIBLE_DEVICES)."
+        )
+    if name != "cpu" and torch.cuda.is_available():
+        n_gpus = torch.cuda.device_count()
+        if n_gpus < n_processes:
+            raise ValueError(
+                f"devices={n_processes} needs {n_processes} GPUs, but {n_gpus} are visible; "
+                "lower devices or use device='cpu' for CPU processes."
+            )
+        return [torch.device("cuda", rank) for rank in range(n_processes)]
+    if name == "cuda":
+        warnings.warn(
+            "device='cuda' was requested but CUDA is not available; training in "
+            f"{n_processes} CPU processes",
+            DeviceWarning,
+            stacklevel=3,
+        )
+    return [torch.device("cpu")] * n_processes
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one fit runs (see :func:`fit_placement`).
+
+    Attributes
+    ----------
+    device : torch.device
+        Where this process trains, or, in a data-parallel fit, prepares (the CPU).
+    ranks : list of torch.device or None
+        Each rank's device in a data-parallel fit, else None.
+    """
+
+    device: torch.device
+    ranks: list[torch.device] | None = None
+
+    @property
+    def fitted(self) -> torch.device:
+        """The device the fit trains on (rank 0's in a data-parallel fit): ``device_``."""
+        return self.ranks[0] if self.ranks else self.device
+
+
+@contextlib.contextmanager
+def fit_placement(
+    device: str | torch.device = "auto", n_processes: int | None = None
+) -> Iterator[Placement]:
+    """Resolve, once, where one fit runs, for the duration of the block.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        The estimator's ``device``.
+    n_processes : int or None, default=None
+        The estimator's ``devices``: ``k >= 2`` trains in ``k`` processes.
+
+    Yields
+    ------
+    Placement
+        For a fit in this process, the device that :func:`training_device` claims and makes
+        current; with ``n_processes >= 2``, the CPU for this process (which only prepares)
+        and each rank's device (:func:`rank_devices`).
+    """
+    if n_processes is not None and n_processes > 1:
+        yield Placement(torch.device("cpu"), rank_devices(device, n_processes))
+        return
+    with training_device(device) as resolved:
+        yield Placement(resolved)
+
+
+def inference_device(
+    device: str | torch.device = "auto", fitted: torch.device | None = None
+) -> torch.device:
+    """Where a fitted model predicts.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        The estimator's ``device``, resolved by :func:`resolve_device`.
+    fitted : torch.device or None, default=None
+        The device the fit trained on (``device_``). With ``device="auto"`` a model predicts
+        where it trained: on the CPU if fitted there, on its GPU when that GPU exists here
+        (so ``device="auto"`` fits spread over several GPUs predict where they trained, from
+        any thread); a GPU model on a machine without that GPU predicts on what ``"auto"``
+        resolves to here (the CPU on a machine without CUDA). An explicit ``device`` wins.
+
+    Returns
+    -------
+    torch.device
+    """
+    resolved = resolve_device(device)
+    if str(device) != "auto" or fitted is None:
+        return resolved
+    if fitted.type == "cpu":
+        return fitted
+    if fitted.type == resolved.type == "cuda" and (
+        fitted.index is None or fitted.index < torch.cuda.device_count()
+    ):
+        return fitted
+    return resolved
+
+
 def worker_description() -> str:
     """Host, process and thread of the caller (and its Dask worker, inside one)."""
     where = (
@@ -174,3 +308,21 @@ def resolve_precision(precision: str, device: torch.device) -> Precision:
     if precision == "16-mixed":
         return Precision(precision, torch.float16, True)
     raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
+
+
+def inference_precision(precision: str, device: torch.device) -> tuple[Precision, torch.dtype]:
+    """How a fitted network predicts on ``device``: the autocast and the dtype of its copy.
+
+    On the CPU the network runs in float64 without autocast, so that a series' outputs do not
+    depend on the other series of its batch (float32 matrix products differ in the last bit
+    with the batch size). Elsewhere it runs in float32 under ``precision``'s autocast
+    (:func:`resolve_precision`).
+
+    Returns
+    -------
+    precision : Precision
+    dtype : torch.dtype
+    """
+    if device.type == "cpu":
+        return Precision("64", None, False), torch.float64
+    return resolve_precision(precision, device), torch.float32

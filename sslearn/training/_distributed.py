@@ -20,8 +20,11 @@ network is not wrapped: after the backward pass the gradients are averaged by on
 of a flat buffer (:class:`FlatGradients`), captured with the step, before clipping and AdamW.
 Elsewhere (gloo on the CPU, graphs off) the ranks run eager steps under DDP.
 
-Rank 0 evaluates the validation split, and its numbers are shared so that all ranks stop
-together; it writes the trained state and history back for the parent. A rank that raises
+Rank 0 evaluates the validation split, and its numbers are shared. Every rank runs the
+callbacks (early stopping, the progress bar on rank 0 only, the user's) on the same numbers,
+and the ranks stop together when a callback on any of them asks to. Rank 0 writes the trained
+state, the history and its callbacks back for the parent, which copies the callbacks'
+attributes into its own. A rank that raises
 writes its exception; the parent re-raises the earliest one with a note naming its rank and
 device, and stops and joins every process before returning or raising.
 """
@@ -38,59 +41,20 @@ import tempfile
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from sslearn.training._batches import SeriesSet
-from sslearn.training._device import DeviceWarning
+from sslearn.training._batches import SeriesSet, batch_bounds
+from sslearn.training._callbacks import Callback, TrainingState
 from sslearn.training._graph import batch_share
 from sslearn.training._loop import NonFiniteLossError, Trainer, TrainingConfig, TrainingResult
 
 _TIMEOUT = datetime.timedelta(minutes=10)  # rendezvous and collectives
 _GRACE_SECONDS = 3.0  # after one rank fails, time the others get to exit on their own
-
-
-def rank_devices(device: str | torch.device, n_processes: int) -> list[torch.device]:
-    """The device of each rank of a data-parallel fit.
-
-    ``"auto"`` and ``"cuda"``: ``cuda:0`` to ``cuda:{n_processes - 1}`` when CUDA is
-    available (at least ``n_processes`` GPUs must be visible), else CPU processes (``"cuda"``
-    with a :class:`DeviceWarning`). ``"cpu"``: CPU processes. Only the device count is queried
-    (no CUDA context is created in the calling process).
-    """
-    name = str(device)
-    if name not in ("auto", "cpu", "cuda"):
-        raise ValueError(
-            f"devices={n_processes} trains on cuda:0 to cuda:{n_processes - 1} or on CPU "
-            f"processes; use device='auto', 'cuda' or 'cpu', not {name!r} (restrict the GPUs "
-            "with CUDA_VISIBLE_DEVICES)."
-        )
-    if name != "cpu" and torch.cuda.is_available():
-        n_gpus = torch.cuda.device_count()
-        if n_gpus < n_processes:
-            raise ValueError(
-                f"devices={n_processes} needs {n_processes} GPUs, but {n_gpus} are visible; "
-                "lower devices or use device='cpu' for CPU processes."
-            )
-        return [torch.device("cuda", rank) for rank in range(n_processes)]
-    if name == "cuda":
-        warnings.warn(
-            "device='cuda' was requested but CUDA is not available; training in "
-            f"{n_processes} CPU processes",
-            DeviceWarning,
-            stacklevel=3,
-        )
-    return [torch.device("cpu")] * n_processes
-
-
-def batch_starts(n: int, batch_size: int) -> np.ndarray:
-    """Boundaries of the ``ceil(n / batch_size)`` balanced batches of ``SeriesSet.batches``."""
-    n_batches = max(1, -(-n // batch_size))
-    return np.linspace(0, n, n_batches + 1).round().astype(int)
 
 
 @dataclass
@@ -108,6 +72,7 @@ class _Job:
     optimizer_state: dict | None
     first_epoch: int
     devices: list[torch.device]
+    callbacks: list[Callback] | None
 
 
 class FlatGradients:
@@ -182,8 +147,8 @@ class DistributedTrainer(Trainer):
     :class:`~torch.nn.parallel.DistributedDataParallel` and the steps run eagerly.
     """
 
-    def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
-        super().__init__(network, loss_fn, config, device, generator, score_fn)
+    def __init__(self, network, loss_fn, config, device, generator, score_fn=None, callbacks=None):
+        super().__init__(network, loss_fn, config, device, generator, score_fn, callbacks)
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.ranks = self.world
         self.module = network
@@ -208,7 +173,7 @@ class DistributedTrainer(Trainer):
         self.network.train()
         order = torch.randperm(len(data), generator=self.generator)
         total = torch.zeros((), device=self.device)
-        starts = batch_starts(len(data), self.config.batch_size).tolist()
+        starts = batch_bounds(len(data), self.config.batch_size).tolist()
         for start, stop in itertools.pairwise(starts):
             share = order[start:stop][batch_share(stop - start, self.world, self.rank)]
             x, lengths, targets, weights = data.batch(share)
@@ -228,6 +193,14 @@ class DistributedTrainer(Trainer):
         dist.all_reduce(numbers)  # zeros elsewhere: the sum is rank 0's numbers
         return numbers[0], numbers[1]
 
+    def _should_stop(self, state: TrainingState) -> bool:
+        """Stop on every rank when a callback on any rank asked to (ranks stop together)."""
+        flag = torch.tensor(float(state.stopping), device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item():
+            state.stop_training("callback")  # keeps this rank's own reason, if it has one
+        return state.stopping
+
 
 def train_distributed(
     network: torch.nn.Module,
@@ -242,13 +215,17 @@ def train_distributed(
     score_fn=None,
     optimizer_state: dict | None = None,
     first_epoch: int = 1,
+    callbacks: list[Callback] | None = None,
 ) -> TrainingResult:
     """Train ``network`` (on the CPU) in ``len(devices)`` DDP processes, as :func:`train` would.
 
     The trained weights are loaded into ``network``, which stays on the CPU. Arguments are as
-    for :func:`~sslearn.training.train`; ``devices`` (from :func:`rank_devices`) gives each
-    rank's device, ``seed`` seeds each rank's dropout (``seed + rank``). ``loss_fn`` and
-    ``score_fn`` must pickle (module-level functions or methods of importable classes).
+    for :func:`~sslearn.training.train`; ``devices`` (from
+    :func:`~sslearn.training.rank_devices`) gives each rank's device, ``seed`` seeds each
+    rank's dropout (``seed + rank``). ``loss_fn``, ``score_fn`` and ``callbacks`` must pickle
+    (module-level functions, instances of importable classes). Each rank runs a copy of the
+    callbacks; after the fit, every attribute of rank 0's copies is copied into
+    ``callbacks`` (tensors on the CPU).
 
     Raises
     ------
@@ -259,7 +236,7 @@ def train_distributed(
         (:class:`RuntimeError` if it cannot be unpickled or the rank died without one).
     """
     n = len(devices)
-    smallest = int(np.diff(batch_starts(len(train_set), config.batch_size)).min())
+    smallest = int(np.diff(batch_bounds(len(train_set), config.batch_size)).min())
     if smallest < n:
         raise ValueError(
             f"devices={n} splits every batch across {n} processes, but batch_size="
@@ -279,7 +256,7 @@ def train_distributed(
     try:
         job = _Job(
             network, loss_fn, score_fn, train_set, valid_set, config, generator.get_state(),
-            seed, optimizer_state, first_epoch, devices,
+            seed, optimizer_state, first_epoch, devices, callbacks,
         )  # fmt: skip
         torch.save(job, os.path.join(workdir, "job.pt"))
         store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
@@ -297,13 +274,24 @@ def train_distributed(
             error = _rank_error(workdir, failure, devices, network)
             raise error from error.__cause__  # the rank's traceback, not torch's summary
         # never a user's file: each load here reads what a rank wrote to our private workdir
-        output = torch.load(os.path.join(workdir, "result.pt"), weights_only=False)
+        path = os.path.join(workdir, "result.pt")
+        output = torch.load(path, map_location="cpu", weights_only=False)
         network.load_state_dict(output["state"])
+        _adopt(callbacks, output["callbacks"])
         return output["result"]
     finally:
         _stop(context)
         del store
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _adopt(callbacks: list[Callback] | None, copies: list[Callback] | None) -> None:
+    """Give the caller's callbacks the attributes of rank 0's copies (what they recorded)."""
+    if callbacks is None or copies is None:
+        return
+    for callback, copied in zip(callbacks, copies, strict=True):
+        if hasattr(copied, "__dict__"):
+            vars(callback).update(vars(copied))
 
 
 def _stop(context) -> None:
@@ -402,8 +390,9 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
         generator = torch.Generator().manual_seed(0)
         generator.set_state(job.generator_state)
         module = job.network.to(device)
-        config = replace(job.config, verbose=job.config.verbose * (rank == 0))
-        trainer = DistributedTrainer(module, job.loss_fn, config, device, generator, job.score_fn)
+        trainer = DistributedTrainer(
+            module, job.loss_fn, job.config, device, generator, job.score_fn, job.callbacks
+        )
         valid_set = None if job.valid_set is None else job.valid_set.to(device)
         try:
             result = trainer.run(
@@ -414,18 +403,23 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
                 _save_result(workdir, module, error.result)
             raise
         if rank == 0:
-            _save_result(workdir, module, result)
+            _save_result(workdir, module, result, job.callbacks)
     finally:
         dist.destroy_process_group()
 
 
-def _save_result(workdir: str, module: torch.nn.Module, result: TrainingResult | None) -> None:
+def _save_result(
+    workdir: str,
+    module: torch.nn.Module,
+    result: TrainingResult | None,
+    callbacks: list[Callback] | None = None,
+) -> None:
     result = copy.copy(result) if result is not None else None
     if result is not None and result.optimizer_state is not None:
         result.optimizer_state = _to_cpu(result.optimizer_state)
     state = _to_cpu(module.state_dict())
     path = os.path.join(workdir, "result.pt")
-    torch.save({"state": state, "result": result}, path + ".tmp")
+    torch.save({"state": state, "result": result, "callbacks": callbacks}, path + ".tmp")
     os.replace(path + ".tmp", path)
 
 

@@ -27,7 +27,7 @@ import torch
 
 from sslearn.training._augment import Augmentation
 from sslearn.training._batch_loss import batch_losses
-from sslearn.training._batches import SeriesSet
+from sslearn.training._batches import SeriesSet, n_batches
 
 
 def graph_supported(device: torch.device, uses_grad_scaler: bool) -> bool:
@@ -132,7 +132,8 @@ class GraphedStep:
 
     @property
     def n_batches(self) -> int:
-        return -(-len(self.data) // self.batch_size)
+        """Steps per epoch: as many as the eager loop's (:func:`n_batches`)."""
+        return n_batches(len(self.data), self.batch_size)
 
     def _body(self) -> None:
         data, index = self.data, self.index

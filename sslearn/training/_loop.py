@@ -1,6 +1,7 @@
 """The training loop: AdamW with SSM parameter groups, a per-step schedule, gradient clipping,
-early stopping with best-weight restore, mixed precision, and interrupt / divergence /
-out-of-memory safety.
+best-weight restore, mixed precision, callbacks (early stopping and the progress bar among
+them, see :mod:`sslearn.training._callbacks`), and interrupt / divergence / out-of-memory
+safety.
 
 Data stay on the device for the whole run and batches are drawn there; the host reads the
 device once per epoch (the epoch's loss sums and a finiteness check of the weights).
@@ -21,10 +22,11 @@ import torch
 from sslearn.nn.optim import param_groups
 from sslearn.training._augment import Augmentation
 from sslearn.training._batch_loss import batch_losses
-from sslearn.training._batches import SeriesSet
+from sslearn.training._batches import SeriesSet, n_batches
+from sslearn.training._callbacks import Callback, EarlyStopping, TrainingState
 from sslearn.training._device import resolve_precision
 from sslearn.training._graph import GraphedStep, graph_supported, make_capturable
-from sslearn.training._progress import Progress
+from sslearn.training._progress import ProgressBar
 from sslearn.training._schedule import LRSchedule
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -114,12 +116,31 @@ def make_optimizer(
     return optimizer
 
 
-class Trainer:
-    """One training run of ``network`` on ``train_set`` (see :func:`train`)."""
+def default_callbacks(config: TrainingConfig) -> list[Callback]:
+    """The built-in callbacks of ``config``: :class:`EarlyStopping` (``n_iter_no_change``
+    epochs without an improvement of ``tol``; none when ``n_iter_no_change`` is None) and
+    the :class:`ProgressBar` (``verbose``)."""
+    callbacks: list[Callback] = []
+    if config.n_iter_no_change is not None:
+        callbacks.append(EarlyStopping(config.n_iter_no_change, config.tol))
+    if config.verbose:
+        callbacks.append(ProgressBar(config.verbose))
+    return callbacks
 
-    def __init__(self, network, loss_fn, config, device, generator, score_fn=None):
+
+class Trainer:
+    """One training run of ``network`` on ``train_set`` (see :func:`train`).
+
+    ``callbacks`` (default: :func:`default_callbacks` of ``config``) are called at the steps
+    of :meth:`run`. ``module`` is the plain network, whose weights the run snapshots and
+    restores (``network`` may be a wrapper of it, such as DDP's).
+    """
+
+    def __init__(self, network, loss_fn, config, device, generator, score_fn=None, callbacks=None):
         self.network, self.loss_fn, self.score_fn = network, loss_fn, score_fn
+        self.module = network
         self.config, self.device, self.generator = config, device, generator
+        self.callbacks = default_callbacks(config) if callbacks is None else list(callbacks)
         self.precision = resolve_precision(config.precision, device)
         self.scaler = self.precision.grad_scaler(device)
         self.params = [p for p in network.parameters() if p.requires_grad]
@@ -199,24 +220,56 @@ class Trainer:
         return torch.stack([p.detach().float().sum() for p in self.params]).sum()
 
     def run(self, train_set, valid_set, optimizer_state, first_epoch) -> TrainingResult:
-        """Train for up to ``config.max_epochs`` epochs (see :func:`train`)."""
+        """Train for up to ``config.max_epochs`` epochs (see :func:`train`).
+
+        The run is a sequence of named steps, each calling the callbacks' hooks:
+        :meth:`_begin` (``on_train_begin``), then per epoch :meth:`_epoch` (training,
+        validation, ``on_validation_end``, the best weights' :meth:`_checkpoint`,
+        ``on_epoch_end``) until :meth:`_should_stop`, and :meth:`_end` (the kept weights
+        and the result; ``on_train_end``). An interrupt or an out-of-memory error ends the
+        run in :meth:`_interrupted` or :meth:`_out_of_memory`.
+        """
+        state = self._begin(train_set, valid_set, optimizer_state, first_epoch)
+        try:
+            try:
+                self._notify("on_train_begin", state)
+                for epoch in range(first_epoch, first_epoch + self.config.max_epochs):
+                    if self._should_stop(state):
+                        break
+                    self._epoch(state, epoch)
+            except KeyboardInterrupt:
+                self._interrupted(state)
+            except torch.OutOfMemoryError as error:
+                self._out_of_memory(state, error)
+            return self._end(state)
+        finally:
+            self._notify("on_train_end", state)
+
+    def _notify(self, hook: str, state: TrainingState) -> None:
+        """Call ``hook`` of every callback, in order."""
+        for callback in self.callbacks:
+            getattr(callback, hook)(state)
+
+    def _begin(self, train_set, valid_set, optimizer_state, first_epoch) -> TrainingState:
+        """The optimiser, the schedule, the graphed step (CUDA) and the run's state, with the
+        initial weights as the best so far."""
         config, network = self.config, self.network
-        optimizer = make_optimizer(network, config, self.device, optimizer_state)
-        n_batches = max(1, -(-len(train_set) // config.batch_size))
-        total_steps = config.max_epochs * n_batches
-        schedule = LRSchedule(
-            optimizer,
+        self.train_set, self.valid_set = train_set, valid_set
+        self.optimizer = make_optimizer(network, config, self.device, optimizer_state)
+        total_steps = config.max_epochs * n_batches(len(train_set), config.batch_size)
+        self.schedule = LRSchedule(
+            self.optimizer,
             config.scheduler,
             total_steps,
             warmup_steps=round(config.warmup_fraction * total_steps),
             patience=max(1, (config.n_iter_no_change or 10) // 2),
         )
         if self.uses_graphs:
-            make_capturable(optimizer, self.device)
+            make_capturable(self.optimizer, self.device)
             self.graphed = GraphedStep(
                 network,
                 self.loss_fn,
-                optimizer,
+                self.optimizer,
                 train_set,
                 config.batch_size,
                 config.clip_grad_norm,
@@ -226,81 +279,126 @@ class Trainer:
                 after_backward=self.after_backward,
                 augment=config.augment,
             )
-        result = TrainingResult()
-        last_good = best_state = snapshot(network)
-        averaged = None
-        best_metric, bad_epochs = math.inf, 0
-        progress = Progress(config.verbose, config.max_epochs)
-        epoch = first_epoch
-        try:
-            for epoch in range(first_epoch, first_epoch + config.max_epochs):
-                start = time.perf_counter()
-                stats = [self.train_epoch(optimizer, schedule, train_set), self.weights_finite()]
-                if valid_set is not None:
-                    stats.extend(self.evaluate(valid_set))
-                numbers = torch.stack(stats).tolist()  # the epoch's one host sync
-                if not all(math.isfinite(value) for value in numbers[:2]):
-                    network.load_state_dict(last_good)
-                    result.stop_reason = "diverged"
-                    result.optimizer_state = None
-                    message = _divergence_message(epoch, numbers[0], config)
-                    raise NonFiniteLossError(message, result)
-                last_good = snapshot(network)
-                averaged = _average_into(averaged, last_good, config.average_weights)
-                record = {
-                    "epoch": epoch,
-                    "train_loss": numbers[0] / len(train_set),
-                    "lr": schedule.lr,
-                }
-                if valid_set is not None:
-                    record["valid_loss"] = numbers[2] / len(valid_set)
-                    record["valid_score"] = numbers[3]
-                record["seconds"] = time.perf_counter() - start
-                result.history.append(record)
-                progress.update(record)
+        self.last_good = snapshot(self.module)  # the weights of the last finite epoch
+        self.averaged = None  # their moving average (average_weights)
+        return TrainingState(
+            network=self.module,
+            config=config,
+            device=self.device,
+            rank=self.rank,
+            first_epoch=first_epoch,
+            monitor="valid_loss" if valid_set is not None else "train_loss",
+            best_state=self.last_good,
+        )
 
-                metric = record["valid_loss" if valid_set is not None else "train_loss"]
-                schedule.end_epoch(metric)
-                bad_epochs = 0 if metric < best_metric - config.tol else bad_epochs + 1
-                if metric < best_metric:
-                    best_metric, best_state, result.best_epoch = metric, last_good, epoch
-                if config.n_iter_no_change is not None and bad_epochs >= config.n_iter_no_change:
-                    result.stop_reason = "no_improvement"
-                    break
-        except KeyboardInterrupt:
-            network.load_state_dict(best_state)
-            result.stop_reason = "interrupted"
-            warnings.warn(
-                f"training interrupted by KeyboardInterrupt during epoch {epoch}; "
-                f"kept the weights of {_kept(result)}",
-                TrainingInterruptedWarning,
-                stacklevel=3,
-            )
-        except torch.OutOfMemoryError as error:
-            self.graphed = None  # frees the graph's memory pool
-            optimizer.zero_grad(set_to_none=True)
-            network.load_state_dict(best_state)
-            network.eval()
-            result.stop_reason = "out_of_memory"
-            message = _out_of_memory_message(epoch, result, config, train_set, self.device)
-            raise TrainingOutOfMemoryError(message, result) from error
-        finally:
-            progress.close()
-        if valid_set is not None and result.stop_reason != "interrupted":
-            network.load_state_dict(best_state)
-        elif averaged is not None and result.stop_reason != "interrupted":
-            network.load_state_dict(averaged)
-        if valid_set is not None and result.best_epoch is not None:
-            best = next(r for r in result.history if r["epoch"] == result.best_epoch)
+    def _epoch(self, state: TrainingState, epoch: int) -> None:
+        """One epoch: train and validate (one host sync), check, record, keep the best."""
+        state.epoch = epoch
+        start = time.perf_counter()
+        stats = [
+            self.train_epoch(self.optimizer, self.schedule, self.train_set),
+            self.weights_finite(),
+        ]
+        if self.valid_set is not None:
+            stats.extend(self.evaluate(self.valid_set))
+        numbers = torch.stack(stats).tolist()  # the epoch's one host sync
+        self._check_finite(state, numbers)
+        record = {
+            "epoch": epoch,
+            "train_loss": numbers[0] / len(self.train_set),
+            "lr": self.schedule.lr,
+        }
+        if self.valid_set is not None:
+            record["valid_loss"] = numbers[2] / len(self.valid_set)
+            record["valid_score"] = numbers[3]
+        record["seconds"] = time.perf_counter() - start
+        state.history.append(record)
+        self.schedule.end_epoch(record[state.monitor])
+        if self.valid_set is not None:
+            self._notify("on_validation_end", state)
+        if self._checkpoint(state):
+            self._notify("on_checkpoint", state)
+        self._notify("on_epoch_end", state)
+
+    def _check_finite(self, state: TrainingState, numbers: list[float]) -> None:
+        """Keep the epoch's weights if its loss and weights are finite; else restore the last
+        finite epoch's and raise :class:`NonFiniteLossError`."""
+        if not all(math.isfinite(value) for value in numbers[:2]):
+            self.module.load_state_dict(self.last_good)
+            state.stop_reason = "diverged"
+            message = _divergence_message(state.epoch, numbers[0], self.config)
+            raise NonFiniteLossError(message, self._result(state))
+        self.last_good = snapshot(self.module)
+        self.averaged = _average_into(self.averaged, self.last_good, self.config.average_weights)
+
+    def _checkpoint(self, state: TrainingState) -> bool:
+        """Make the epoch the best so far if it lowers the monitored loss; whether it did."""
+        loss = state.record[state.monitor]
+        if not loss < state.best_loss:
+            return False
+        state.best_loss, state.best_state, state.best_epoch = loss, self.last_good, state.epoch
+        return True
+
+    def _should_stop(self, state: TrainingState) -> bool:
+        """Whether a callback asked to stop."""
+        return state.stopping
+
+    def _interrupted(self, state: TrainingState) -> None:
+        """KeyboardInterrupt: keep the best weights so far, warn, and end normally."""
+        self.module.load_state_dict(state.best_state)
+        state.stop_reason = "interrupted"
+        warnings.warn(
+            f"training interrupted by KeyboardInterrupt during epoch "
+            f"{state.epoch or state.first_epoch}; kept the weights of {_kept(state.best_epoch)}",
+            TrainingInterruptedWarning,
+            stacklevel=4,
+        )
+
+    def _out_of_memory(self, state: TrainingState, error: torch.OutOfMemoryError) -> None:
+        """Free the device, keep the best weights so far and raise
+        :class:`TrainingOutOfMemoryError` from ``error``."""
+        self.graphed = None  # frees the graph's memory pool
+        self.optimizer.zero_grad(set_to_none=True)
+        self.module.load_state_dict(state.best_state)
+        self.network.eval()
+        state.stop_reason = "out_of_memory"
+        message = _out_of_memory_message(
+            state.epoch or state.first_epoch, state.best_epoch, self.config, self.train_set,
+            self.device,
+        )  # fmt: skip
+        raise TrainingOutOfMemoryError(message, self._result(state)) from error
+
+    def _end(self, state: TrainingState) -> TrainingResult:
+        """Load the weights to keep (the best epoch's with a validation split, else the
+        moving average with ``average_weights``) and return the run's result."""
+        if state.stop_reason is None:
+            state.stop_reason = "max_epochs"
+        if state.stop_reason != "interrupted":
+            if self.valid_set is not None:
+                self.module.load_state_dict(state.best_state)
+            elif self.averaged is not None:
+                self.module.load_state_dict(self.averaged)
+        result = self._result(state)
+        if self.valid_set is not None and state.best_epoch is not None:
+            best = next(r for r in state.history if r["epoch"] == state.best_epoch)
             result.best_valid_loss = best["valid_loss"]
             result.best_valid_score = best["valid_score"]
-        network.eval()
+        self.network.eval()
         self.graphed = None  # frees the graph's memory pool
-        optimizer.zero_grad(set_to_none=True)
-        for group in optimizer.param_groups:  # plain floats again (picklable, restorable)
+        self.optimizer.zero_grad(set_to_none=True)
+        for group in self.optimizer.param_groups:  # plain floats again (picklable, restorable)
             group["lr"] = float(group["lr"])
-        result.optimizer_state = copy.deepcopy(optimizer.state_dict())
+        result.optimizer_state = copy.deepcopy(self.optimizer.state_dict())
         return result
+
+    @staticmethod
+    def _result(state: TrainingState) -> TrainingResult:
+        """The record of the run so far (no optimiser state, no best validation numbers)."""
+        return TrainingResult(
+            history=state.history,
+            stop_reason=state.stop_reason or "max_epochs",
+            best_epoch=state.best_epoch,
+        )
 
 
 def _average_into(
@@ -323,17 +421,17 @@ def _average_into(
     return averaged
 
 
-def _kept(result: TrainingResult) -> str:
-    return f"epoch {result.best_epoch}" if result.best_epoch else "the initial weights"
+def _kept(best_epoch: int | None) -> str:
+    return f"epoch {best_epoch}" if best_epoch else "the initial weights"
 
 
 def _out_of_memory_message(
-    epoch: int, result: TrainingResult, config: TrainingConfig, data: SeriesSet, device
+    epoch: int, best_epoch: int | None, config: TrainingConfig, data: SeriesSet, device
 ) -> str:
     return (
         f"{device} ran out of memory in training epoch {epoch} (batch_size="
         f"{config.batch_size}, series of up to {data.full_length} time steps); the network "
-        f"keeps the weights of {_kept(result)}. Lower batch_size (e.g. batch_size="
+        f"keeps the weights of {_kept(best_epoch)}. Lower batch_size (e.g. batch_size="
         f"{max(1, config.batch_size // 2)}), shorten the series (crop or downsample them), "
         "or make the network smaller (d_model, n_layers, n_estimators); precision="
         "'bf16-mixed' also saves memory on a GPU."
@@ -361,6 +459,7 @@ def train(
     score_fn: ScoreFn | None = None,
     optimizer_state: dict | None = None,
     first_epoch: int = 1,
+    callbacks: list[Callback] | None = None,
 ) -> TrainingResult:
     """Train ``network`` in place.
 
@@ -385,6 +484,10 @@ def train(
         AdamW state from an earlier run (warm start).
     first_epoch : int, default=1
         Number given to the first epoch in the history.
+    callbacks : list of Callback, optional
+        Called at each step of the run, in order (see :class:`Callback`). None: the built-in
+        ones of ``config`` (:func:`default_callbacks`: early stopping and the progress bar);
+        a list replaces them (add ``default_callbacks(config)`` to keep them).
 
     Returns
     -------
@@ -399,5 +502,5 @@ def train(
     TrainingOutOfMemoryError
         If the device runs out of memory; the network keeps the best weights so far.
     """
-    trainer = Trainer(network, loss_fn, config, device, generator, score_fn)
+    trainer = Trainer(network, loss_fn, config, device, generator, score_fn, callbacks)
     return trainer.run(train_set, valid_set, optimizer_state, first_epoch)

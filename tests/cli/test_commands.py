@@ -173,3 +173,24 @@ def test_parquet_input(heart_csv, tmp_path, capsys):
     args = ["fit", str(data), "--target-col", "heart_rate", *TINY, "--model-out", str(model)]
     assert main(args) == 0
     assert "16 series" in capsys.readouterr().out
+
+
+def test_use_times_fits_and_predicts_with_the_time_column(rhythm_csv, tmp_path, capsys):
+    """Half of the rows dropped at random, the times written as dates: --use-times reads the
+    dates as seconds, and the saved model reads them again in evaluate and predict."""
+    frame = pd.read_csv(rhythm_csv).query("time < 2").sample(frac=0.5, random_state=0)
+    frame["time"] = (pd.Timestamp("2025-01-01") + pd.to_timedelta(frame["time"], unit="s")).astype(
+        str
+    )
+    data, model = tmp_path / "irregular.csv", tmp_path / "irregular.sslearn"
+    frame.to_csv(data, index=False)
+    args = ["fit", str(data), "--target-col", "rhythm", "--use-times", "--test-size", "0"]
+    assert main([*args, *TINY, "--model-out", str(model)]) == 0
+    assert "irregular sampling, one model step = 0.0" in capsys.readouterr().out
+    estimator, _ = read_model(model)
+    assert estimator.uses_times_ and 0.019 < estimator.time_unit_ < 0.041
+    assert main(["evaluate", str(model), str(data)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 16

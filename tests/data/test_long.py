@@ -328,3 +328,38 @@ def test_from_long_reads_object_columns_of_numbers():
     df.loc[1, "x"] = pd.NA  # was pandas' "float() argument must be ... not 'NAType'"
     rows = from_long(df)
     assert np.isnan(rows.iloc[0, 0].iloc[1]) and rows.iloc[0, 0].dtype == np.float64
+
+
+def test_return_times_keeps_each_series_stamps():
+    df = pd.DataFrame(
+        {
+            "id": ["b", "a", "b", "a", "a"],
+            "t": [2.5, 0.0, 0.5, 4.0, 1.0],
+            "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    rows, times = from_long(df, "id", "t", "x", return_times=True)
+    assert rows.index.tolist() == ["a", "b"]
+    assert [t.tolist() for t in times] == [[0.0, 1.0, 4.0], [0.5, 2.5]]
+    assert all(t.dtype == np.float64 for t in times)
+    assert_panel_equal(to_panel(from_long(df, "id", "t", "x")), to_panel(rows))
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_return_times_reads_datetimes_as_seconds_since_each_start(tz):
+    start = pd.Timestamp("2024-03-31 00:30", tz=tz)  # Paris changes clocks at 2:00 that day
+    stamps = start + pd.to_timedelta([0, 3600, 7200, 60, 90], unit="s")
+    df = pd.DataFrame({"id": [1, 1, 1, 2, 2], "time": stamps, "x": np.arange(5.0)})
+    _, times = from_long(df, return_times=True)
+    assert [t.tolist() for t in times] == [[0.0, 3600.0, 7200.0], [0.0, 30.0]]
+    df["time"] = pd.to_timedelta(df["x"] * 2, unit="s")
+    assert [t.tolist() for t in from_long(df, value_cols="x", return_times=True)[1]] == [
+        [0.0, 2.0, 4.0],
+        [6.0, 8.0],
+    ]
+
+
+def test_return_times_refuses_text_stamps():
+    df = pd.DataFrame({"id": [1, 1], "time": ["0:00", "0:05"], "x": [1.0, 2.0]})
+    with pytest.raises(TypeError, match=r"pd\.to_datetime\(df\['time'\]\)"):
+        from_long(df, return_times=True)

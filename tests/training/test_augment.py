@@ -1,4 +1,7 @@
-"""Training-time augmentation: shapes, length-awareness, resampling oracle, randomness, mixup."""
+"""Training-time augmentation: shapes, length-awareness, resampling oracle, randomness, mixup,
+time gaps of irregular sampling."""
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -179,6 +182,82 @@ def test_resolve_augment():
 def test_resolve_augment_errors(augment, match):
     with pytest.raises(ValueError, match=match):
         resolve_augment(augment)
+
+
+def with_gaps(x, lengths, seed=0):
+    """``x`` with a last channel of random gaps (1 at the first step, 7 after the end)."""
+    gen = torch.Generator().manual_seed(seed)
+    gaps = torch.rand(x.shape[0], 1, L, generator=gen, dtype=torch.float64).to(x) * 2 + 0.1
+    gaps[:, :, 0] = 1.0
+    gaps = torch.where(valid_mask(lengths, L)[:, None, :], gaps, torch.full_like(gaps, 7.0))
+    return torch.cat([x, gaps], dim=1)
+
+
+@pytest.mark.parametrize(
+    "aug",
+    [ALL_ON, Augmentation(jitter=0.1), Augmentation(scale=0.3), Augmentation(warp=0.5)],
+    ids=["all-but-crop", "jitter", "scale", "warp"],
+)
+def test_gaps_ride_along_untouched(aug):
+    x, lengths = batch()
+    xg = with_gaps(x, lengths)
+    aug = dataclasses.replace(aug, crop=1.0, gaps=True)
+    torch.manual_seed(2)
+    out = aug.apply(xg, lengths)
+    torch.testing.assert_close(out[:, -1], xg[:, -1], rtol=0, atol=0)
+    if aug.jitter or aug.scale:
+        assert not torch.equal(out[:, :-1], xg[:, :-1])
+    else:  # time warping would contradict the stamps: skipped
+        assert not aug.resamples and torch.equal(out, xg)
+    perm, lam = mixup_pairs(len(x), 0.4, "cpu")
+    mixed = mix(xg, lengths, perm, lam, gaps=True)
+    torch.testing.assert_close(mixed[:, -1], xg[:, -1], rtol=0, atol=0)
+    torch.testing.assert_close(mixed[:, :-1], mix(x, lengths, perm, lam))
+    members = torch.stack([xg, xg.flip(0)], dim=1)  # (B, K, C, L): an ensemble's inputs
+    mixed = mix(members, lengths, perm, lam, gaps=True)
+    torch.testing.assert_close(mixed[:, :, -1], members[:, :, -1], rtol=0, atol=0)
+
+
+def test_crops_cut_the_gaps_with_the_values():
+    """A channel holding each step's time since the first step is cropped into the time
+    since the window's first position: the cropped gaps are its steps, the first gap 1."""
+    x, lengths = batch(dtype=torch.float64)
+    xg = with_gaps(x, lengths)
+    valid = valid_mask(lengths, L)
+    stamps = torch.where(valid, xg[:, -1].cumsum(-1) - 1.0, 0.0)  # (B, L): 0 at step 0
+    xg = torch.cat([xg[:, :1], stamps[:, None], xg[:, 1:]], dim=1)  # the stamps as a channel
+    torch.manual_seed(3)
+    out = Augmentation(crop=0.6, warp=0.4, gaps=True).apply(xg, lengths)
+    gaps, cropped = out[:, -1], out[:, 1]
+    assert (gaps[:, 0] == 1).all() and (gaps[valid] > 0).all()
+    torch.testing.assert_close(gaps[~valid], xg[:, -1][~valid], rtol=0, atol=0)
+    elapsed = torch.where(valid, gaps, 0.0)[:, 1:].cumsum(-1)  # time since output step 0
+    torch.testing.assert_close(
+        (cropped[:, 1:] - cropped[:, :1])[valid[:, 1:]], elapsed[valid[:, 1:]]
+    )
+    assert (out[:, :-1][~valid[:, None, :].expand_as(out[:, :-1])] == 0).all()
+
+
+def test_ensemble_members_share_one_crop_of_the_gaps():
+    """The network reads member 0's gaps for every member: one crop for all."""
+    from sslearn.training._batch_loss import member_inputs
+
+    x, lengths = batch()
+    torch.manual_seed(4)
+    out = member_inputs(
+        with_gaps(x, lengths), lengths, Augmentation(crop=0.6, jitter=0.1, gaps=True), 3
+    )
+    assert out.shape == (len(x), 3, 4, L)
+    for k in (1, 2):
+        torch.testing.assert_close(out[:, k, -1], out[:, 0, -1], rtol=0, atol=0)
+        assert not torch.equal(out[:, k, :-1], out[:, 0, :-1])  # their own jitter
+
+
+def test_resolve_augment_with_gaps():
+    assert resolve_augment("light", gaps=True) == dataclasses.replace(PRESETS["light"], gaps=True)
+    assert resolve_augment({"warp": 0.3}, gaps=True) is None  # nothing left to apply
+    with pytest.raises(ValueError, match=r"unknown augment key\(s\) \['gaps'\]"):
+        resolve_augment({"gaps": True})
 
 
 @pytest.mark.cuda

@@ -13,8 +13,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
 from sslearn.training import DeviceWarning, NonFiniteLossError, SeriesSet, rank_devices
-from sslearn.training._distributed import batch_starts
+from sslearn.training._batches import batch_bounds
 from tests._toy import TINY, frequencies, sines
+
+from .test_callbacks import Recorder, StopAfter
 
 # no augmentation: each rank draws its own for its shard, so augmented fits on one device
 # and on two are not the same updates
@@ -25,21 +27,27 @@ def test_ranks_split_the_batches_of_one_device():
     data = SeriesSet.from_numpy(np.zeros((29, 1, 3)), np.full(29, 3))
     one = [index for index, _ in data.batches(8, torch.Generator().manual_seed(3))]
     order = torch.randperm(29, generator=torch.Generator().manual_seed(3))
-    starts = batch_starts(29, 8)
+    starts = batch_bounds(29, 8)
     split = [order[a:b] for a, b in itertools.pairwise(starts)]
     assert all(torch.equal(a, b) for a, b in zip(one, split, strict=True))
 
 
 def test_data_parallel_fit_follows_one_device():
-    """Both estimators at once (two process groups side by side, each on its own port)."""
+    """Both estimators at once (two process groups side by side, each on its own port).
+
+    The regressors stop after 3 epochs by a callback, which each rank runs a copy of (the
+    ranks stop together); rank 0's callbacks come back to the caller's.
+    """
     cases = [
         (LiquidS4Classifier, *sines(n=48, length=20), {"early_stopping": True}),
-        (LiquidS4Regressor, *frequencies(n=40, length=20), {}),
+        (LiquidS4Regressor, *frequencies(n=40, length=20), {"callbacks": [StopAfter(3)]}),
     ]
     fitted = [None] * len(cases)
+    recorders = [Recorder() for _ in cases]
 
     def fit(i, cls, X, y, extra):
-        fitted[i] = cls(**DDP, **extra, devices=2).fit(X, y)
+        callbacks = [*extra.get("callbacks", []), recorders[i]]
+        fitted[i] = cls(**DDP, **{**extra, "callbacks": callbacks}, devices=2).fit(X, y)
 
     threads = [threading.Thread(target=fit, args=(i, *case)) for i, case in enumerate(cases)]
     for thread in threads:
@@ -51,7 +59,7 @@ def test_data_parallel_fit_follows_one_device():
         assert parallel.n_iter_ == single.n_iter_
         # the same updates, with gradients summed in another order: equal up to rounding
         np.testing.assert_allclose(parallel.loss_curve_, single.loss_curve_, rtol=1e-5)
-        if extra:
+        if "early_stopping" in extra:
             np.testing.assert_allclose(
                 parallel.validation_scores_, single.validation_scores_, atol=1e-6
             )
@@ -60,6 +68,8 @@ def test_data_parallel_fit_follows_one_device():
             getattr(parallel, predict)(X), getattr(single, predict)(X), rtol=1e-4, atol=1e-6
         )
         assert parallel.device_ == torch.device("cpu")
+    assert fitted[1].n_iter_ == 3 and fitted[1].stop_reason_ == "callback"
+    assert [r.losses for r in recorders] == [f.loss_curve_ for f in fitted]
     assert not multiprocessing.active_children()
 
 

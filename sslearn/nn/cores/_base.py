@@ -10,6 +10,11 @@ A core holds ``channels`` independent single-input single-output linear state-sp
   ``x_k = (Abar + diag(Bbar) v_k) x_{k-1} + Bbar u_k``, ``y_k = C x_k``;
 - ``step(state, drive, v, power)``: one step of the same recurrence for streaming.
 
+Irregular sampling (optional per core): with ``gaps`` of the time since the previous step,
+step ``k`` is discretised with the step size ``dt * gaps[k]`` (``dt`` the channel's learned
+step), a linear time-varying system. ``irregular_scan(drives, powers, gaps, v)`` runs it,
+and ``liquid_gain(power, gaps)`` and ``step(..., gaps=...)`` take the per-step gaps too.
+
 ``Bbar^{∘q}`` is the element-wise power in the core's own state basis. The D skip, the
 squashing of the liquid input and the lagged products of inputs live in the layer.
 """
@@ -22,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
-from sslearn.nn.kernels.chunked_conv import lagged_product, product_term
+from sslearn.nn.functional import lagged_product, product_term
 from sslearn.nn.kernels.fftconv import causal_fft_conv
 
 SSM_HINT = {"group": "ssm", "weight_decay": 0.0}
@@ -118,8 +123,12 @@ class SSMCore(nn.Module):
         """Real kernel of shape ``(channels, length)``: ``K[m] = C Abar^m Bbar^{∘power}``."""
         raise NotImplementedError
 
-    def liquid_gain(self, power: int) -> torch.Tensor:
-        """Real gain of shape ``(channels,)``: ``C Bbar^{∘power}``."""
+    def liquid_gain(self, power: int, gaps: torch.Tensor | None = None) -> torch.Tensor:
+        """Real gain of shape ``(channels,)``: ``C Bbar^{∘power}``.
+
+        With ``gaps`` of shape ``(B, channels)`` or ``(B, channels, L)``, the gain of each
+        step's own ``Bbar`` (step size ``dt * gaps``), of the shape of ``gaps``.
+        """
         raise NotImplementedError
 
     def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
@@ -131,6 +140,35 @@ class SSMCore(nn.Module):
         ``(channels,)``). A core may fuse the squashing and the skip into its scan."""
         return self.liquid_scan(u, torch.tanh(u)) + skip[:, None] * u
 
+    def irregular_scan(
+        self,
+        drives: torch.Tensor,
+        powers: Sequence[int],
+        gaps: torch.Tensor,
+        v: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The recurrence with a step size of its own per time step (irregular sampling).
+
+        ``x_k = M_k x_{k-1} + sum_i Bbar_k^{∘powers[i]} drives[:, i, :, k]``, ``y_k = C x_k``
+        with ``M_k = Abar_k`` (``v=None``) or ``Abar_k + diag(Bbar_k) v_k`` (the diagonal
+        core caps its modulus at 1), where ``Abar_k``, ``Bbar_k`` discretise the continuous
+        system with the step ``dt * gaps[:, :, k]``.
+
+        Parameters
+        ----------
+        drives : tensor of shape (B, Q, channels, L)
+        powers : sequence of Q ints
+        gaps : tensor of shape (B, channels, L)
+            Positive; 1 everywhere gives the regular-grid system.
+        v : tensor of shape (B, channels, L), optional
+            The liquid input of the transition.
+
+        Returns
+        -------
+        y : tensor of shape (B, channels, L)
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement irregular sampling")
+
     def initial_state(self, batch_size: int) -> torch.Tensor:
         raise NotImplementedError
 
@@ -140,10 +178,12 @@ class SSMCore(nn.Module):
         drive: torch.Tensor,
         v: torch.Tensor | None = None,
         power: int = 1,
+        gaps: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One step ``x <- (Abar + diag(Bbar) v) x + Bbar^{∘power} drive``; returns ``(C x, x)``.
 
         ``drive`` and ``v`` have shape ``(B, channels)``. Call inside ``torch.no_grad()`` or not;
-        the discretisation is recomputed each call (cheap for diagonal cores).
+        the discretisation is recomputed each call (cheap for diagonal cores). With ``gaps``
+        ``(B, channels)`` the step is discretised with the step size ``dt * gaps``.
         """
         raise NotImplementedError

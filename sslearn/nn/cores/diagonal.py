@@ -14,6 +14,7 @@ from sslearn.nn.kernels._dispatch import use_triton
 from sslearn.nn.kernels.chunk_operators import chunk_operators_triton, zoh_chunk_operators
 from sslearn.nn.kernels.chunked_conv import chunked_conv_triton
 from sslearn.nn.kernels.liquid_scan import cap_unit_modulus, liquid_scan, zoh_liquid_scan
+from sslearn.nn.kernels.ltv_scan import ltv_scan_parallel, use_parallel_scan
 
 INITS = ("legs", "lin", "inv", "real")
 CHUNK = 32  # time steps per chunk of the fused convolution (benchmarks/sweep_chunked.py)
@@ -202,6 +203,33 @@ def output_weights(C: torch.Tensor, bbar: torch.Tensor, powers) -> torch.Tensor:
     return weights[0][None] if len(weights) == 1 else torch.stack(weights)
 
 
+def discretize_diagonal(
+    dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, gaps: torch.Tensor, disc: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(Abar, Bbar)`` of diagonal systems for the step sizes ``dt * gaps``.
+
+    Zero-order hold: ``Abar = exp(s A)``, ``Bbar = expm1(s A) / A B``; bilinear:
+    ``Abar = (1 + s A/2) / (1 - s A/2)``, ``Bbar = s B / (1 - s A/2)``, with ``s = dt gaps``.
+
+    Parameters
+    ----------
+    dt : tensor of shape (H,)
+    A, B : complex tensors of shape (H, N/2)
+    gaps : tensor of shape (..., H)
+    disc : {"zoh", "bilinear"}
+
+    Returns
+    -------
+    Abar, Bbar : complex tensors of shape (..., H, N/2)
+    """
+    steps = (dt * gaps)[..., None]  # (..., H, 1)
+    sA = steps * A  # (..., H, N2)
+    if disc == "zoh":  # B / A per channel: one complex division, not one per step
+        return complex_exp(sA), torch.expm1(sA) * (B / A)
+    inverse = (1 - sA / 2).reciprocal()
+    return (1 + sA / 2) * inverse, steps * B * inverse
+
+
 class DiagonalSSM(SSMCore):
     """S4D core: ``A = diag(-exp(log_A_real) + i A_imag)``, complex ``B`` and ``C``.
 
@@ -306,9 +334,15 @@ class DiagonalSSM(SSMCore):
             gain = self.liquid_gain(2) if product else None
         return chunked_conv_triton(signals, ops, skip, gain, lagged=lagged)
 
-    def liquid_gain(self, power: int) -> torch.Tensor:
-        _, _, bbar, C = self._discrete()
-        return 2 * (C * bbar**power).real.sum(-1)
+    def liquid_gain(self, power: int, gaps: torch.Tensor | None = None) -> torch.Tensor:
+        if gaps is None:
+            _, _, bbar, C = self._discrete()
+            return 2 * (C * bbar**power).real.sum(-1)
+        if gaps.ndim == 3 and not self._parallel(gaps):  # step by step, as the scan
+            return torch.stack([self.liquid_gain(power, g) for g in gaps.unbind(-1)], dim=-1)
+        _, bbar = self._gap_system(gaps)  # (L, B, H, N2) or (B, H, N2)
+        gain = 2 * (torch.view_as_complex(self.C) * bbar**power).real.sum(-1)
+        return gain.permute(1, 2, 0) if gaps.ndim == 3 else gain
 
     def liquid_scan(self, u: torch.Tensor, v: torch.Tensor | None) -> torch.Tensor:
         _, abar, bbar, C = self._discrete()
@@ -329,8 +363,95 @@ class DiagonalSSM(SSMCore):
             batch_size, self.channels, self.d_state // 2, dtype=dtype, device=self.C.device
         )
 
-    def step(self, state, drive, v=None, power=1):
-        _, abar, bbar, C = self._discrete()
+    def step(self, state, drive, v=None, power=1, gaps=None):
+        if gaps is None:
+            _, abar, bbar, C = self._discrete()
+        else:
+            (abar, bbar), C = self._gap_system(gaps), torch.view_as_complex(self.C)
         multiplier = abar if v is None else cap_unit_modulus(abar + bbar * v[..., None])
         state = multiplier * state + bbar**power * drive[..., None]
         return 2 * (C * state).real.sum(-1), state
+
+    # -- irregular sampling --------------------------------------------------------------
+    def discretize_steps(self, gaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(Abar, Bbar)`` for the step sizes ``dt * gaps``, in plain torch (autograd).
+
+        The core's own formula (``disc``) with each channel's learned ``dt`` scaled by the
+        gap: zero-order hold ``Abar = exp(s A)``, ``Bbar = expm1(s A) / A B``, or bilinear
+        ``Abar = (1 + s A/2) / (1 - s A/2)``, ``Bbar = s B / (1 - s A/2)``, ``s = dt gaps``.
+
+        Parameters
+        ----------
+        gaps : tensor of shape (..., channels)
+
+        Returns
+        -------
+        Abar, Bbar : complex tensors of shape (..., channels, N/2)
+        """
+        dt, A, B, _ = self.continuous()
+        return discretize_diagonal(dt, A, B, gaps, self.disc)
+
+    def _gap_system(self, gaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`discretize_steps` of gaps (B, H, L) as (L, B, H, N2) (time first, the
+        scan's layout), or of gaps (B, H) as (B, H, N2); computed once per gaps tensor
+        inside :meth:`reuse_discretization`."""
+
+        def compute():  # time-first and contiguous: every (L, B, H, N2) result is too
+            steps = gaps.permute(2, 0, 1).contiguous() if gaps.ndim == 3 else gaps
+            return self.discretize_steps(steps)
+
+        if self._cache is None:
+            return compute()
+        hit = self._cache.get("gaps")
+        if hit is None or hit[0] is not gaps:
+            hit = self._cache["gaps"] = (gaps, compute())
+        return hit[1]
+
+    def _parallel(self, gaps: torch.Tensor) -> bool:
+        """Whether gaps (B, H, L) take the parallel scan (or the loop over the steps)."""
+        batch, channels = gaps.shape[:2]
+        return use_parallel_scan(batch * channels * (self.d_state // 2), gaps.device)
+
+    def irregular_scan(self, drives, powers, gaps, v=None):
+        """As :meth:`SSMCore.irregular_scan`, in one of two ways that give the same numbers.
+
+        On CUDA (and on the CPU for small batches) every step is discretised at once, as
+        ``(L, B, H, N/2)`` tensors, and the recurrence runs as the parallel scan
+        :func:`~sslearn.nn.kernels.ltv_scan.ltv_scan_parallel`. Otherwise a loop over the
+        steps discretises each in its turn (:meth:`_irregular_loop`): on the CPU its small
+        tensors stay in cache and the large ones the parallel form needs cost more than
+        the loop saves (:data:`~sslearn.nn.kernels.ltv_scan.CPU_LOOP_MIN_ELEMENTS`).
+        """
+        if not self._parallel(gaps):
+            return self._irregular_loop(drives, powers, gaps, v)
+        abar, bbar = self._gap_system(gaps)  # (L, B, H, N2)
+
+        def time_first(x: torch.Tensor) -> torch.Tensor:  # (B, H, L) -> (L, B, H, 1)
+            return x.permute(2, 0, 1).contiguous()[..., None]
+
+        multiplier = abar if v is None else cap_unit_modulus(abar + bbar * time_first(v))
+        drive = 0
+        for i, q in enumerate(powers):
+            drive = drive + (bbar if q == 1 else bbar**q) * time_first(drives[:, i])
+        states = ltv_scan_parallel(multiplier, drive, dim=0)  # (L, B, H, N2)
+        C = torch.view_as_complex(self.C)
+        return 2 * torch.einsum("lbhn,hn->bhl", states, C).real
+
+    def _irregular_loop(self, drives, powers, gaps, v=None):
+        """:meth:`irregular_scan` by a plain loop over the steps under autograd (the twin
+        of the parallel form): discretise step ``k``, advance the state, read it out."""
+        dt, A, B, C = self.continuous()
+        state = self.initial_state(drives.shape[0])  # (B, H, N2)
+        liquid = [None] * drives.shape[-1] if v is None else v.unbind(-1)
+        outputs = []
+        # unbind, not [..., k]: the backward of an index writes a full-size zero tensor per step
+        steps = zip(drives.unbind(-1), gaps.unbind(-1), liquid, strict=True)
+        for drive_k, gaps_k, v_k in steps:  # (B, Q, H), (B, H), (B, H)
+            abar, bbar = discretize_diagonal(dt, A, B, gaps_k, self.disc)  # (B, H, N2)
+            multiplier = abar if v_k is None else cap_unit_modulus(abar + bbar * v_k[..., None])
+            drive = 0
+            for i, q in enumerate(powers):
+                drive = drive + (bbar if q == 1 else bbar**q) * drive_k[:, i, :, None]
+            state = torch.addcmul(drive, multiplier, state)
+            outputs.append(2 * (C * state).real.sum(-1))
+        return torch.stack(outputs, dim=-1)

@@ -22,7 +22,12 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
-from sslearn.nn.cores.lssl import advance
+from sslearn.nn.cores.lssl import (
+    dense_irregular_scan,
+    dense_liquid_scan,
+    dense_step,
+    gap_gains,
+)
 from sslearn.nn.hippo import nplr_legs
 
 DISCRETIZATIONS = ("bilinear",)
@@ -236,7 +241,10 @@ class DPLRSSM(SSMCore):
         spectrum = woodbury_spectrum(C_trunc, B, Lambda, P, dt, omega, chunk)
         return torch.fft.irfft(spectrum, n=length)  # (H, L)
 
-    def liquid_gain(self, power: int) -> torch.Tensor:
+    def liquid_gain(self, power: int, gaps: torch.Tensor | None = None) -> torch.Tensor:
+        if gaps is not None:
+            C = conjugate_double(torch.view_as_complex(self.C))
+            return gap_gains(self, C, power, gaps)
         system = self.discretize()
         return (system["C"] * system["Bbar"] ** power).sum(-1).real
 
@@ -246,15 +254,8 @@ class DPLRSSM(SSMCore):
         ``u``, ``v``: ``(B, H, L)``; returns ``(B, H, L)``. No stability cap: the layer is
         expected to squash ``v``.
         """
-        system = self.discretize()
-        Abar, Bbar, C = system["Abar"], system["Bbar"], system["C"]
         state = self.initial_state(u.shape[0])  # (B, H, N)
-        outputs = []
-        for t in range(u.shape[-1]):
-            v_t = None if v is None else v[:, :, t]
-            state = advance(Abar, Bbar, Bbar, state, u[:, :, t], v_t)
-            outputs.append((C * state).sum(-1).real)
-        return torch.stack(outputs, dim=-1)
+        return dense_liquid_scan(self.discretize(), u, v, state).real
 
     def initial_state(self, batch_size: int) -> torch.Tensor:
         """Zeros of shape ``(B, H, N)`` (complex, full basis)."""
@@ -263,8 +264,34 @@ class DPLRSSM(SSMCore):
             batch_size, self.channels, self.d_state, dtype=dtype, device=self.C.device
         )
 
-    def step(self, state, drive, v=None, power=1):
-        system = self.discretize()
-        Abar, Bbar, C = system["Abar"], system["Bbar"], system["C"]
-        state = advance(Abar, Bbar, Bbar**power, state, drive, v)
-        return (C * state).sum(-1).real, state
+    def step(self, state, drive, v=None, power=1, gaps=None):
+        y, state = dense_step(self, state, drive, v, power, gaps)
+        return y.real, state
+
+    # -- irregular sampling (sequential, slow) ---------------------------------------------
+    def discretize_steps(self, gaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Dense full-basis bilinear ``(Abar, Bbar)`` of the step sizes ``dt * gaps``.
+
+        Parameters
+        ----------
+        gaps : tensor of shape (..., channels)
+
+        Returns
+        -------
+        Abar : complex tensor of shape (..., channels, N, N)
+        Bbar : complex tensor of shape (..., channels, N)
+        """
+        dt, Lambda, P, B, _ = self.continuous()
+        A = dense_dplr(Lambda, P)  # (H, N, N)
+        steps = dt * gaps  # (..., H)
+        n = self.d_state
+        A = A.expand(*steps.shape, n, n).reshape(-1, n, n)
+        B = B.expand(*steps.shape, n).reshape(-1, n)
+        Abar, Bbar = bilinear_dense(A, B, steps.reshape(-1))
+        return Abar.view(*steps.shape, n, n), Bbar.view(*steps.shape, n)
+
+    def irregular_scan(self, drives, powers, gaps, v=None):
+        """As :meth:`SSMCore.irregular_scan`: a loop over the steps with a dense solve per
+        series, channel and step (the Cauchy kernel needs one step size). Correct, but slow."""
+        C = conjugate_double(torch.view_as_complex(self.C))
+        return dense_irregular_scan(self, C, drives, powers, gaps, v)

@@ -10,6 +10,7 @@ matrix products, never ``L`` sequential matrix-vector products.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
@@ -140,7 +141,9 @@ class LSSLCore(SSMCore):
         system = self.discretize()
         return krylov_kernel(system["Abar"], system["Bbar"] ** power, system["C"], length)
 
-    def liquid_gain(self, power: int) -> torch.Tensor:
+    def liquid_gain(self, power: int, gaps: torch.Tensor | None = None) -> torch.Tensor:
+        if gaps is not None:
+            return gap_gains(self, self.C, power, gaps)
         system = self.discretize()
         return (system["C"] * system["Bbar"] ** power).sum(-1)
 
@@ -150,15 +153,7 @@ class LSSLCore(SSMCore):
         ``u``, ``v``: ``(B, H, L)``; returns ``(B, H, L)``. No stability cap: the layer is
         expected to squash ``v``.
         """
-        system = self.discretize()
-        Abar, Bbar, C = system["Abar"], system["Bbar"], system["C"]
-        state = self.initial_state(u.shape[0])  # (B, H, N)
-        outputs = []
-        for t in range(u.shape[-1]):
-            v_t = None if v is None else v[:, :, t]
-            state = advance(Abar, Bbar, Bbar, state, u[:, :, t], v_t)
-            outputs.append((C * state).sum(-1))
-        return torch.stack(outputs, dim=-1)
+        return dense_liquid_scan(self.discretize(), u, v, self.initial_state(u.shape[0]))
 
     def initial_state(self, batch_size: int) -> torch.Tensor:
         """Zeros of shape ``(B, H, N)`` (real)."""
@@ -166,11 +161,33 @@ class LSSLCore(SSMCore):
             batch_size, self.channels, self.d_state, dtype=self.C.dtype, device=self.C.device
         )
 
-    def step(self, state, drive, v=None, power=1):
-        system = self.discretize()
-        Abar, Bbar, C = system["Abar"], system["Bbar"], system["C"]
-        state = advance(Abar, Bbar, Bbar**power, state, drive, v)
-        return (C * state).sum(-1), state
+    def step(self, state, drive, v=None, power=1, gaps=None):
+        return dense_step(self, state, drive, v, power, gaps)
+
+    # -- irregular sampling (sequential, slow) ---------------------------------------------
+    def discretize_steps(self, gaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(Abar, Bbar)`` of the step sizes ``dt * gaps`` (``disc`` as the core's).
+
+        Parameters
+        ----------
+        gaps : tensor of shape (..., channels)
+
+        Returns
+        -------
+        Abar : tensor of shape (..., channels, N, N)
+        Bbar : tensor of shape (..., channels, N)
+        """
+        steps = torch.exp(self.log_dt) * gaps  # (..., H)
+        n = self.d_state
+        A = self.A.expand(*steps.shape, n, n).reshape(-1, n, n)
+        B = self.B.expand(*steps.shape, n).reshape(-1, n)
+        Abar, Bbar = discretize_dense(A, B, steps.reshape(-1), self.disc)
+        return Abar.view(*steps.shape, n, n), Bbar.view(*steps.shape, n)
+
+    def irregular_scan(self, drives, powers, gaps, v=None):
+        """As :meth:`SSMCore.irregular_scan`: a loop over the steps with a matrix
+        exponential (or solve) per series, channel and step. Correct, but slow."""
+        return dense_irregular_scan(self, self.C, drives, powers, gaps, v)
 
 
 def advance(
@@ -190,3 +207,103 @@ def advance(
     if v is not None:
         new = new + Bbar * (v[..., None] * state)
     return new + drive_gain * drive[..., None]
+
+
+def dense_liquid_scan(
+    system: dict[str, torch.Tensor],
+    u: torch.Tensor,
+    v: torch.Tensor | None,
+    state: torch.Tensor,
+) -> torch.Tensor:
+    """``y_k = C x_k`` with ``x_k = (Abar + diag(Bbar) v_k) x_{k-1} + Bbar u_k``, a loop.
+
+    ``system`` holds a dense core's ``Abar`` ``(H, N, N)``, ``Bbar`` and ``C`` ``(H, N)``
+    (real or complex); ``u``, ``v``: ``(B, H, L)``; ``state``: the initial ``(B, H, N)``.
+    Returns ``(B, H, L)`` in the system's dtype (the DPLR core takes the real part).
+    """
+    Abar, Bbar, C = system["Abar"], system["Bbar"], system["C"]
+    outputs = []
+    for t in range(u.shape[-1]):
+        v_t = None if v is None else v[:, :, t]
+        state = advance(Abar, Bbar, Bbar, state, u[:, :, t], v_t)
+        outputs.append((C * state).sum(-1))
+    return torch.stack(outputs, dim=-1)
+
+
+def dense_step(
+    core: SSMCore,
+    state: torch.Tensor,
+    drive: torch.Tensor,
+    v: torch.Tensor | None,
+    power: int,
+    gaps: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of a dense core: ``(C x_k, x_k)`` with the core's system, or with each
+    series' own system of the step sizes ``dt * gaps`` (``gaps`` of shape (B, H)).
+
+    ``state`` ``(B, H, N)``; ``drive``, ``v`` ``(B, H)``; the drive enters through
+    ``Bbar**power``. The output is in the system's dtype (the DPLR core takes its real part).
+    """
+    system = core.discretize()
+    if gaps is None:
+        Abar, Bbar = system["Abar"], system["Bbar"]
+        state = advance(Abar, Bbar, Bbar**power, state, drive, v)
+    else:
+        Abar, Bbar = core.discretize_steps(gaps)
+        state = advance_steps(Abar, Bbar, [(Bbar**power, drive)], state, v)
+    return (system["C"] * state).sum(-1), state
+
+
+def advance_steps(
+    Abar: torch.Tensor,
+    Bbar: torch.Tensor,
+    drives: list[tuple[torch.Tensor, torch.Tensor]],
+    state: torch.Tensor,
+    v: torch.Tensor | None,
+) -> torch.Tensor:
+    """:func:`advance` with a system per series: ``(Abar + diag(Bbar) v) x + sum g d``.
+
+    Abar ``(B, H, N, N)``; Bbar ``(B, H, N)``; ``drives`` pairs of a gain ``(B, H, N)`` and
+    a drive ``(B, H)``; state ``(B, H, N)``; v ``(B, H)`` or None.
+    """
+    new = (Abar @ state[..., None])[..., 0]  # (B, H, N)
+    if v is not None:
+        new = new + Bbar * (v[..., None] * state)
+    for gain, drive in drives:
+        new = new + gain * drive[..., None]
+    return new
+
+
+def dense_irregular_scan(
+    core: SSMCore,
+    C: torch.Tensor,
+    drives: torch.Tensor,
+    powers: Sequence[int],
+    gaps: torch.Tensor,
+    v: torch.Tensor | None,
+) -> torch.Tensor:
+    """:meth:`SSMCore.irregular_scan` of a dense core by a loop over the time steps.
+
+    Each step discretises the ``B * H`` systems of its gaps (``core.discretize_steps`` maps
+    gaps (B, H) to ``Abar`` (B, H, N, N) and ``Bbar`` (B, H, N)) and advances the state with
+    :func:`advance_steps`; ``y_k = Re(C x_k)`` with ``C`` (H, N).
+    """
+    state = core.initial_state(drives.shape[0])  # (B, H, N)
+    liquid = [None] * drives.shape[-1] if v is None else v.unbind(-1)
+    outputs = []
+    # unbind, not [..., k]: the backward of an index writes a full-size zero tensor per step
+    steps = zip(drives.unbind(-1), gaps.unbind(-1), liquid, strict=True)
+    for drive_k, gaps_k, v_k in steps:  # (B, Q, H), (B, H), (B, H)
+        Abar, Bbar = core.discretize_steps(gaps_k)
+        gains = [(Bbar if q == 1 else Bbar**q, drive_k[:, i]) for i, q in enumerate(powers)]
+        state = advance_steps(Abar, Bbar, gains, state, v_k)
+        outputs.append(torch.real((C * state).sum(-1)))
+    return torch.stack(outputs, dim=-1)
+
+
+def gap_gains(core: SSMCore, C: torch.Tensor, power: int, gaps: torch.Tensor) -> torch.Tensor:
+    """``Re(C Bbar^{∘power})`` per step of a dense core, for gaps (B, H) or (B, H, L)."""
+    if gaps.ndim == 3:
+        return torch.stack([gap_gains(core, C, power, g) for g in gaps.unbind(-1)], dim=-1)
+    _, Bbar = core.discretize_steps(gaps)
+    return torch.real((C * Bbar**power).sum(-1))

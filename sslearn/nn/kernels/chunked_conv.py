@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from sslearn.nn.functional import lagged_products
+from sslearn.nn.functional import lagged_product, product_term
 from sslearn.nn.kernels._dispatch import use_triton
 from sslearn.nn.kernels.chunk_operators import ChunkOperators, padded_mode_count
 
@@ -35,16 +35,6 @@ def toeplitz(taps: torch.Tensor) -> torch.Tensor:
     chunk = taps.shape[-1]
     padded = torch.nn.functional.pad(taps, (chunk - 1, 0))
     return padded.unfold(-1, chunk, 1).flip(-2)
-
-
-def lagged_product(u: torch.Tensor) -> torch.Tensor:
-    """The liquid input product of degree 2, ``u[t-1] tanh(u[t])`` (0 at ``t = 0``)."""
-    return lagged_products(u, torch.tanh(u), 2)
-
-
-def product_term(u: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
-    """The liquid PB term of degree 2: ``gain[h] u[t-1] tanh(u[t])`` for u of shape (B, H, L)."""
-    return gain[:, None] * lagged_product(u)
 
 
 def _pad_to_chunks(x: torch.Tensor, chunk: int) -> torch.Tensor:

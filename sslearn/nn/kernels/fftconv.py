@@ -381,7 +381,7 @@ def causal_fft_conv(
     kernels : tensor of shape (Q, H, L)
     product_gain : tensor of shape (H,), optional
         Also adds the degree-2 liquid PB term ``product_gain[h] u[t-1] tanh(u[t])`` of
-        ``u = signals[:, 0]`` (as :func:`sslearn.nn.kernels.chunked_conv.product_term`),
+        ``u = signals[:, 0]`` (as :func:`sslearn.nn.functional.product_term`),
         inside the same op. Meant for the CPU (CUDA callers use the chunked kernel).
     skip : tensor of shape (H,), optional
         Also adds ``skip[h] signals[b, 0, h, t]`` (the D skip), as tap 0 of the first kernel.

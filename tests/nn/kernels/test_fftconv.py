@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from sslearn.nn.functional import product_term
 from sslearn.nn.kernels import fftconv
-from sslearn.nn.kernels.chunked_conv import product_term
 from sslearn.nn.kernels.fftconv import causal_fft_conv, fast_tanh, fft_length
 
 
