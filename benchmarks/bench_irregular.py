@@ -54,6 +54,7 @@ import time
 import traceback
 
 import numpy as np
+from _accuracy_report import mean_sd
 from _pool import run_jobs
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
@@ -234,17 +235,10 @@ def table(results: list[dict], key: str, title: str) -> str:
             rows = [r for r in results if r["task"] == task and r["method"] == method]
             values = [r[key] for r in rows if key in r]
             failed = sum("error" in r for r in rows)
-            cells.append(_mean_sd(values) + (f" ({failed} failed)" if failed else ""))
+            cell = mean_sd(values) if values else "-"
+            cells.append(cell + (f" ({failed} failed)" if failed else ""))
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _mean_sd(values: list[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
 
 
 def main(argv: list[str] | None = None) -> None:
