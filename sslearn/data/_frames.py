@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from sslearn.data._build import empty_error, panel_from_blocks, panel_from_padded
 from sslearn.data._dtypes import array_as_float32, frame_as_float32, numeric_frame
 from sslearn.data._long import check_not_long
-from sslearn.data._panel import Panel
+from sslearn.data._panel import Panel, empty_error, panel_from_blocks, panel_from_padded
 
 __all__ = ["frame_block", "frame_to_panel", "string_names"]
 

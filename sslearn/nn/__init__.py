@@ -4,9 +4,9 @@ Public pieces: :class:`LiquidSSM` (one layer), :class:`LiquidS4Block`,
 :class:`LiquidS4Network` and :func:`param_groups` (optimiser groups from parameter hints).
 """
 
+from sslearn.nn.cores import param_groups
 from sslearn.nn.layer import LIQUID_KERNELS, SSMS, LiquidSSM
 from sslearn.nn.network import LiquidS4Block, LiquidS4Network
-from sslearn.nn.optim import param_groups
 
 __all__ = [
     "LIQUID_KERNELS",

@@ -1,4 +1,5 @@
-"""Channel mixing for an ensemble trained as one network: K independent members side by side.
+"""The channel-mixing layers: linear maps and normalisations (which respect padding), for
+one network or an ensemble trained as one network, K independent members side by side.
 
 The SSM layers act on each channel on its own, so K members of width H are one layer of
 K·H channels. Only the mixing layers (encoder, the blocks' output projection, the norms and
@@ -76,3 +77,65 @@ def member_index(n_rows: int, n_groups: int, member: int, n_directions: int = 1)
     width = per_direction // n_groups
     starts = [d * per_direction + member * width for d in range(n_directions)]
     return torch.cat([torch.arange(start, start + width) for start in starts])
+
+
+NORMS = ("layer", "batch")
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """LayerNorm over H for inputs of shape (B, K·H, L) (each time step on its own).
+
+    With ``n_groups=K`` > 1 each member's block of H channels is normalised on its own (an
+    ensemble trained as one network, see the module docstring); the affine parameters
+    have K·H entries, so one group is exactly ``nn.LayerNorm(H)``.
+    """
+
+    def __init__(self, d_model: int, n_groups: int = 1) -> None:
+        super().__init__(n_groups * d_model)
+        self.d_model, self.n_groups = d_model, n_groups
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if self.n_groups == 1:
+            return super().forward(x.transpose(1, 2)).transpose(1, 2)
+        batch, _, length = x.shape
+        z = x.transpose(1, 2).reshape(batch, length, self.n_groups, self.d_model)
+        z = nn.functional.layer_norm(z, (self.d_model,), eps=self.eps).flatten(2)  # (B, L, KH)
+        return (z * self.weight + self.bias).transpose(1, 2)
+
+
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d over (B, H, L) whose training statistics skip padding steps.
+
+    With ``lengths=None`` it is exactly ``nn.BatchNorm1d``. In evaluation mode the running
+    statistics are used, so a series' output never depends on how it was padded.
+    """
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if lengths is None or not self.training:
+            return super().forward(x)
+        valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+        weight = valid[:, None, :].to(x.dtype)  # (B, 1, L)
+        count = weight.sum().clamp(min=1.0)
+        mean = (x * weight).sum(dim=(0, 2)) / count
+        var = (((x - mean[None, :, None]) ** 2) * weight).sum(dim=(0, 2)) / count
+        if self.track_running_stats:
+            with torch.no_grad():
+                m = self.momentum if self.momentum is not None else 0.1
+                unbiased = var * count / (count - 1).clamp(min=1.0)
+                self.running_mean.lerp_(mean, m)
+                self.running_var.lerp_(unbiased, m)
+                self.num_batches_tracked += 1
+        out = (x - mean[None, :, None]) / torch.sqrt(var[None, :, None] + self.eps)
+        if self.affine:
+            out = out * self.weight[None, :, None] + self.bias[None, :, None]
+        return out
+
+
+def make_norm(norm: str, d_model: int, n_groups: int = 1) -> nn.Module:
+    """``"layer"`` -> :class:`ChannelLayerNorm`, ``"batch"`` -> :class:`MaskedBatchNorm`
+    (per channel, so K groups of H channels are K·H channels)."""
+    if norm == "layer":
+        return ChannelLayerNorm(d_model, n_groups)
+    if norm == "batch":
+        return MaskedBatchNorm(n_groups * d_model)
+    raise ValueError(f"unknown norm {norm!r}; use one of {NORMS}")

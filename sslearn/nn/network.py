@@ -6,9 +6,8 @@ import torch
 from torch import nn
 
 from sslearn.nn.functional import length_mask
-from sslearn.nn.grouped import GroupedLinear, member_index
+from sslearn.nn.grouped import GroupedLinear, make_norm, member_index
 from sslearn.nn.layer import LiquidSSM
-from sslearn.nn.norm import make_norm
 
 POOLINGS = ("mean", "max", "mean+max", "last")
 

@@ -42,8 +42,7 @@ from sslearn.training._loop import (
 )
 from sslearn.training._progress import ProgressBar
 from sslearn.training._schedule import SCHEDULERS, LRSchedule
-from sslearn.training._seed import seeded
-from sslearn.training._threadsafe import initialising, seeded_threadsafe
+from sslearn.training._seed import initialising, seeded, seeded_threadsafe
 
 __all__ = [
     "AUGMENT_PRESETS",

@@ -210,6 +210,12 @@ def fit_placement(
         yield Placement(resolved)
 
 
+def graph_supported(device: torch.device, uses_grad_scaler: bool) -> bool:
+    """CUDA graphs are used on CUDA devices, without a gradient scaler (fp16 dynamic scaling
+    makes host-side decisions every step)."""
+    return device.type == "cuda" and not uses_grad_scaler
+
+
 def inference_device(
     device: str | torch.device = "auto", fitted: torch.device | None = None
 ) -> torch.device:

@@ -26,14 +26,7 @@ from collections.abc import Callable
 import torch
 
 from sslearn.training._augment import Augmentation
-from sslearn.training._batch_loss import batch_losses
-from sslearn.training._batches import SeriesSet, n_batches
-
-
-def graph_supported(device: torch.device, uses_grad_scaler: bool) -> bool:
-    """CUDA graphs are used on CUDA devices, without a gradient scaler (fp16 dynamic scaling
-    makes host-side decisions every step)."""
-    return device.type == "cuda" and not uses_grad_scaler
+from sslearn.training._batches import SeriesSet, batch_losses, n_batches
 
 
 def batch_share(batch_size: int, ranks: int, rank: int) -> slice:

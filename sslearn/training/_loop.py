@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from sslearn.nn.optim import param_groups
+from sslearn.nn.cores import param_groups
 from sslearn.training._augment import Augmentation
-from sslearn.training._batch_loss import batch_losses
-from sslearn.training._batches import SeriesSet, n_batches
+from sslearn.training._batches import SeriesSet, batch_losses, n_batches
 from sslearn.training._callbacks import Callback, EarlyStopping, TrainingState
-from sslearn.training._device import resolve_precision
-from sslearn.training._graph import GraphedStep, graph_supported, make_capturable
+from sslearn.training._device import graph_supported, resolve_precision
+from sslearn.training._graph import GraphedStep, make_capturable
 from sslearn.training._progress import ProgressBar
 from sslearn.training._schedule import LRSchedule
 

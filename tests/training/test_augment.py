@@ -240,7 +240,7 @@ def test_crops_cut_the_gaps_with_the_values():
 
 def test_ensemble_members_share_one_crop_of_the_gaps():
     """The network reads member 0's gaps for every member: one crop for all."""
-    from sslearn.training._batch_loss import member_inputs
+    from sslearn.training._batches import member_inputs
 
     x, lengths = batch()
     torch.manual_seed(4)

@@ -1,6 +1,12 @@
 """SSM cores: diagonal (S4D), DPLR (S4) and dense (LSSL)."""
 
-from sslearn.nn.cores._base import SSM_HINT, SSMCore, register_ssm_parameter, ssm_parameters
+from sslearn.nn.cores._base import (
+    SSM_HINT,
+    SSMCore,
+    param_groups,
+    register_ssm_parameter,
+    ssm_parameters,
+)
 from sslearn.nn.cores.diagonal import DiagonalSSM
 from sslearn.nn.cores.dplr import DPLRSSM
 from sslearn.nn.cores.lssl import LSSLCore
@@ -11,6 +17,7 @@ __all__ = [
     "DiagonalSSM",
     "LSSLCore",
     "SSMCore",
+    "param_groups",
     "register_ssm_parameter",
     "ssm_parameters",
 ]
