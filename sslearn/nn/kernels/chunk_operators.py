@@ -110,6 +110,42 @@ def chunk_operators_triton(weight: torch.Tensor, log_a: torch.Tensor, chunk: int
     return ChunkOperators(taps, torch.view_as_complex(P), torch.view_as_complex(Q))
 
 
+def zoh_reference(
+    log_dt: torch.Tensor, log_A_real: torch.Tensor, A_imag: torch.Tensor, B: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The diagonal core's zero-order hold in plain PyTorch: ``(dt A, Abar, Bbar)``.
+
+    ``dt = exp(log_dt)``, ``A = -max(exp(log_A_real), 1e-4) + i A_imag``,
+    ``Abar = exp(dt A)``, ``Bbar = expm1(dt A) / A B``; ``B`` is the real view (H, N2, 2).
+    The twin of the fused discretisations (:func:`zoh_chunk_operators`,
+    :func:`~sslearn.nn.kernels.liquid_scan.zoh_liquid_scan`) and of the core's hand-written
+    autograd op; autograd gives its gradients.
+    """
+    dt = torch.exp(log_dt)[:, None]
+    A = torch.complex(-torch.exp(log_A_real).clamp(min=1e-4), A_imag)
+    dtA = dt * A
+    return dtA, torch.exp(dtA), torch.expm1(dtA) / A * torch.view_as_complex(B)
+
+
+def zoh_chunk_operators_reference(
+    log_dt: torch.Tensor,
+    log_A_real: torch.Tensor,
+    A_imag: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    n_signals: int,
+    chunk: int,
+    gain_power: int = 0,
+) -> tuple[ChunkOperators, torch.Tensor | None]:
+    """The PyTorch twin of :func:`zoh_chunk_operators`: :func:`zoh_reference`, then
+    :func:`chunk_operators` with the weights ``C Bbar^q`` (modes not padded)."""
+    log_abar, _, bbar = zoh_reference(log_dt, log_A_real, A_imag, B)
+    C = torch.view_as_complex(C)
+    weight = torch.stack([C * bbar**q for q in range(1, n_signals + 1)])
+    gain = 2 * (C * bbar**gain_power).real.sum(-1) if gain_power else None
+    return chunk_operators(weight, log_abar, chunk), gain
+
+
 class _ZOHOperatorsTriton(torch.autograd.Function):
     @staticmethod
     def forward(ctx, log_dt, log_A_real, A_imag, B, C, n_signals, chunk, n_padded, gain_power):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from sslearn.nn.kernels._dispatch import use_triton
-from sslearn.nn.kernels.chunk_operators import padded_mode_count
+from sslearn.nn.kernels.chunk_operators import padded_mode_count, zoh_reference
 
 
 def cap_unit_modulus(a: torch.Tensor) -> torch.Tensor:
@@ -183,6 +183,23 @@ def zoh_liquid_scan(
         Real views of the complex ``B`` and ``C``.
     """
     return _ZOHLiquidScanTriton.apply(u, skip, log_dt, log_A_real, A_imag, B, C)
+
+
+def zoh_liquid_scan_reference(
+    u: torch.Tensor,
+    skip: torch.Tensor,
+    log_dt: torch.Tensor,
+    log_A_real: torch.Tensor,
+    A_imag: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+) -> torch.Tensor:
+    """The PyTorch twin of :func:`zoh_liquid_scan`: the zero-order hold
+    (:func:`~sslearn.nn.kernels.chunk_operators.zoh_reference`), then
+    :func:`liquid_scan_reference` with ``v = tanh(u)``, plus ``skip u``."""
+    _, abar, bbar = zoh_reference(log_dt, log_A_real, A_imag, B)
+    y = liquid_scan_reference(u, torch.tanh(u), abar, bbar, torch.view_as_complex(C))
+    return y + skip[:, None] * u
 
 
 def liquid_scan(
