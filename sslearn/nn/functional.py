@@ -69,7 +69,12 @@ def reverse_gaps(gaps: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tens
 
     ``gaps[k]`` is the time from step ``k - 1`` to step ``k``, so in a series of length ``n``
     run backwards, step ``j >= 1`` (the original step ``n - 1 - j``) comes ``gaps[n - j]``
-    after step ``j - 1``; step 0 gets the gap 1. Positions at and after ``n`` are padding.
+    after step ``j - 1``; step 0 gets the gap 1, and so do the padding positions (at and
+    after ``n``).
     """
     backward = reverse_within_lengths(gaps[:, None], lengths)[:, 0]  # [j] = gaps[n - 1 - j]
-    return torch.cat([torch.ones_like(backward[:, :1]), backward[:, :-1]], dim=-1)
+    ones = torch.ones_like(backward[:, :1])
+    shifted = torch.cat([ones, backward[:, :-1]], dim=-1)
+    if lengths is None:
+        return shifted
+    return torch.where(length_mask(lengths, gaps.shape[-1]), shifted, ones)

@@ -108,7 +108,7 @@ class LiquidSSM(nn.Module):
     -----
     Irregular sampling: ``forward(u, gaps=...)`` and ``step(u_t, state, gap=...)`` give each
     step its own step size ``dt * gap`` (the liquid terms follow, see
-    :meth:`_forward_irregular`). The diagonal core runs it as a parallel scan
+    :meth:`_causal_irregular`). The diagonal core runs it as a parallel scan
     (:mod:`sslearn.nn.kernels.ltv_scan`); the dense cores (``"dplr"``, ``"lssl"``) as a
     loop with a dense solve or matrix exponential per step: correct, but slow.
 
@@ -170,12 +170,15 @@ class LiquidSSM(nn.Module):
         return {**self.core.discretize(), "D": self.D}
 
     # -- convolutional / scan form ------------------------------------------------------
-    def _causal(self, u: torch.Tensor) -> torch.Tensor:
-        """Causal liquid SSM with the D skip for u of shape (B, H', L) on all core channels.
+    def _causal(self, u: torch.Tensor, gaps: torch.Tensor | None = None) -> torch.Tensor:
+        """Causal liquid SSM with the D skip for u of shape (B, H', L) on all core channels
+        (with per-channel ``gaps`` (B, H', L): :meth:`_causal_irregular`).
 
         In the convolutional modes the core applies D together with the kernel
         (:meth:`SSMCore.convolve`), which saves a pass over the data.
         """
+        if gaps is not None:
+            return self._causal_irregular(u, gaps)
         if self.liquid_kernel == "exact":
             return self.core.liquid_layer_scan(u, self._skip())
         kb = self.liquid_kernel == "kb"
@@ -215,7 +218,7 @@ class LiquidSSM(nn.Module):
             Irregular sampling: the time since the previous observation, in model units
             (``gaps[:, 0] = 1`` by convention; all ones is the regular grid). Step ``k`` is
             discretised with the step size ``dt * gaps[:, k]``, ``dt`` each channel's
-            learned step: a linear time-varying system (see :meth:`_forward_irregular`).
+            learned step: a linear time-varying system (see :meth:`_causal_irregular`).
             Values at padding steps are ignored. None runs the time-invariant layer.
 
         Returns
@@ -233,60 +236,48 @@ class LiquidSSM(nn.Module):
             dtype = torch.float64 if self.D.dtype == torch.float64 else torch.float32
             u = u.to(dtype)
             with self.core.reuse_discretization():
-                if gaps is not None:
-                    return self._forward_irregular(u, lengths, gaps.to(dtype))
-                return self._forward(u, lengths)
+                return self._forward(u, lengths, None if gaps is None else gaps.to(dtype))
 
-    def _forward(self, u: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    def _forward(
+        self, u: torch.Tensor, lengths: torch.Tensor | None, gaps: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mask the padding, run :meth:`_causal` (both directions when bidirectional).
+
+        With per-step ``gaps`` (B, L) the layer is the time-varying generalisation (see
+        :meth:`_causal_irregular`); the backward direction of a bidirectional layer runs
+        over the reversed series with the gaps of :func:`reverse_gaps`.
+        """
         valid = None
         if lengths is not None:
             valid = length_mask(lengths, u.shape[-1])[:, None, :]  # (B, 1, L)
             u = u * valid
+            if gaps is not None:  # padding: NaN-safe
+                gaps = torch.where(valid[:, 0], gaps, torch.ones_like(gaps))
         if self.bidirectional:
             both = torch.cat([u, reverse_within_lengths(u, lengths)], dim=1)  # (B, 2H, L)
-            y_both = self._causal(both)
+            both_gaps = None
+            if gaps is not None:
+                backward = reverse_gaps(gaps, lengths)  # (B, L)
+                both_gaps = torch.cat(
+                    [gaps[:, None, :].expand_as(u), backward[:, None, :].expand_as(u)], dim=1
+                )  # (B, 2H, L)
+            y_both = self._causal(both, both_gaps)
             y = y_both[:, : self.d_model] + reverse_within_lengths(
                 y_both[:, self.d_model :], lengths
             )
         else:
-            y = self._causal(u)
+            y = self._causal(u, None if gaps is None else gaps[:, None, :].expand_as(u))
         return y if valid is None else y * valid
 
-    # -- irregular sampling -------------------------------------------------------------
-    def _forward_irregular(
-        self, u: torch.Tensor, lengths: torch.Tensor | None, gaps: torch.Tensor
-    ) -> torch.Tensor:
-        """:meth:`_forward` with per-step gaps (B, L): the time-varying generalisation.
+    def _causal_irregular(self, u: torch.Tensor, gaps: torch.Tensor) -> torch.Tensor:
+        """:meth:`_causal` with per-channel gaps (B, H', L): the time-varying layer.
 
-        Step ``k`` uses ``Abar_k``, ``Bbar_k`` of the step ``dt * gaps[:, k]`` (the core's
+        Step ``k`` uses ``Abar_k``, ``Bbar_k`` of the step ``dt * gaps[..., k]`` (the core's
         own ``disc``): ``None`` is ``x_k = Abar_k x_{k-1} + Bbar_k u_k``; ``"exact"`` has the
         transition ``cap(Abar_k + Bbar_k v_k)``; ``"kb"`` drives the same system with
         ``Bbar_k^q`` times each degree-``q`` input product; ``"pb"`` adds the products
-        times the per-step gain ``C Bbar_k^q``. The backward direction of a bidirectional
-        layer runs over the reversed series with the gaps of :func:`reverse_gaps`.
+        times the per-step gain ``C Bbar_k^q``.
         """
-        valid = None
-        if lengths is not None:
-            valid = length_mask(lengths, u.shape[-1])  # (B, L)
-            u = u * valid[:, None, :]
-            gaps = torch.where(valid, gaps, torch.ones_like(gaps))  # padding: NaN-safe
-        per_channel = gaps[:, None, :].expand(-1, self.d_model, -1)  # (B, H, L)
-        if self.bidirectional:
-            backward = reverse_gaps(gaps, lengths)  # (B, L)
-            if valid is not None:
-                backward = torch.where(valid, backward, torch.ones_like(backward))
-            both_gaps = torch.cat([per_channel, backward[:, None, :].expand_as(per_channel)], 1)
-            both = torch.cat([u, reverse_within_lengths(u, lengths)], dim=1)  # (B, 2H, L)
-            y_both = self._causal_irregular(both, both_gaps)
-            y = y_both[:, : self.d_model] + reverse_within_lengths(
-                y_both[:, self.d_model :], lengths
-            )
-        else:
-            y = self._causal_irregular(u, per_channel)
-        return y if valid is None else y * valid[:, None, :]
-
-    def _causal_irregular(self, u: torch.Tensor, gaps: torch.Tensor) -> torch.Tensor:
-        """:meth:`_causal` with per-channel gaps (B, H', L) on all core channels."""
         v = torch.tanh(u)
         drives, powers = [u], [1]
         if self.liquid_kernel == "kb":
