@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -230,6 +231,26 @@ def discretize_diagonal(
     return (1 + sA / 2) * inverse, steps * B * inverse
 
 
+def transition_terms(
+    abar: torch.Tensor,
+    bbar: torch.Tensor,
+    v: torch.Tensor | None,
+    powers: Sequence[int],
+    drives: Sequence[torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(M, w)`` of one step ``x_k = M x_{k-1} + w`` of the time-varying recurrence.
+
+    ``M = Abar`` (``v=None``) or ``cap(Abar + Bbar v)``; ``w = sum_i Bbar^powers[i]
+    drives[i]``. Every argument broadcasts against ``abar``: the parallel scan passes all
+    steps at once, the loop one step at a time.
+    """
+    multiplier = abar if v is None else cap_unit_modulus(abar + bbar * v)
+    drive = 0
+    for q, signal in zip(powers, drives, strict=True):
+        drive = drive + (bbar if q == 1 else bbar**q) * signal
+    return multiplier, drive
+
+
 class DiagonalSSM(SSMCore):
     """S4D core: ``A = diag(-exp(log_A_real) + i A_imag)``, complex ``B`` and ``C``.
 
@@ -429,10 +450,9 @@ class DiagonalSSM(SSMCore):
         def time_first(x: torch.Tensor) -> torch.Tensor:  # (B, H, L) -> (L, B, H, 1)
             return x.permute(2, 0, 1).contiguous()[..., None]
 
-        multiplier = abar if v is None else cap_unit_modulus(abar + bbar * time_first(v))
-        drive = 0
-        for i, q in enumerate(powers):
-            drive = drive + (bbar if q == 1 else bbar**q) * time_first(drives[:, i])
+        liquid = None if v is None else time_first(v)
+        inputs = [time_first(drives[:, i]) for i in range(len(powers))]
+        multiplier, drive = transition_terms(abar, bbar, liquid, powers, inputs)
         states = ltv_scan_parallel(multiplier, drive, dim=0)  # (L, B, H, N2)
         C = torch.view_as_complex(self.C)
         return 2 * torch.einsum("lbhn,hn->bhl", states, C).real
@@ -448,10 +468,9 @@ class DiagonalSSM(SSMCore):
         steps = zip(drives.unbind(-1), gaps.unbind(-1), liquid, strict=True)
         for drive_k, gaps_k, v_k in steps:  # (B, Q, H), (B, H), (B, H)
             abar, bbar = discretize_diagonal(dt, A, B, gaps_k, self.disc)  # (B, H, N2)
-            multiplier = abar if v_k is None else cap_unit_modulus(abar + bbar * v_k[..., None])
-            drive = 0
-            for i, q in enumerate(powers):
-                drive = drive + (bbar if q == 1 else bbar**q) * drive_k[:, i, :, None]
+            liquid_k = None if v_k is None else v_k[..., None]
+            inputs = [drive_k[:, i, :, None] for i in range(len(powers))]
+            multiplier, drive = transition_terms(abar, bbar, liquid_k, powers, inputs)
             state = torch.addcmul(drive, multiplier, state)
             outputs.append(2 * (C * state).real.sum(-1))
         return torch.stack(outputs, dim=-1)
