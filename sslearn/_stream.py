@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array
 
 from sslearn._frozen import frozen_network
 from sslearn.data import Panel
-from sslearn.data._times import as_seconds
+from sslearn.data._times import as_seconds, time_gaps
 
 
 def open_stream(estimator: Any, n_series: int | None = None) -> Stream:
@@ -201,11 +201,8 @@ class Stream:
         """Gaps in model steps before each new step: from the last stamp fed, 1 first."""
         unit = self._estimator.time_unit_
         if self._last_time is None:
-            gaps = np.ones(stamps.shape)
-            gaps[:, 1:] = np.diff(stamps, axis=1) / unit
-        else:
-            gaps = np.diff(np.c_[self._last_time, stamps], axis=1) / unit
-        return gaps.astype(np.float32)
+            return time_gaps(stamps, unit)
+        return time_gaps(np.c_[self._last_time, stamps], unit)[:, 1:]
 
     def _validate(self, X_new: Any) -> np.ndarray:
         """``X_new`` as a float array (n_series, n_channels, n_steps); shape errors named."""
