@@ -236,7 +236,7 @@ def export_onnx(
     True
     """
     check_is_fitted(estimator)
-    if getattr(estimator, "uses_times_", False):
+    if estimator._uses_times():
         raise ValueError(
             f"This {type(estimator).__name__} was fitted with times (irregular sampling), "
             "which does not export to ONNX: the graph holds each SSM's discretised system "

@@ -380,7 +380,7 @@ def validate_times(
     """
     name = type(estimator).__name__
     if not reset:
-        fitted = bool(getattr(estimator, "uses_times_", False))
+        fitted = estimator._uses_times()
         if fitted and times is None:
             raise ValueError(
                 f"This {name} was fitted with times, so its network reads the time between "
