@@ -8,6 +8,9 @@
 #   bash benchmarks/device_accuracy.sh probe    # the classifier's defaults plus one lever each
 #   bash benchmarks/device_accuracy.sh timing   # fit seconds: the starting defaults and today's
 #   bash benchmarks/device_accuracy.sh ensemble # shorter schedule, small ensembles, one process
+#   bash benchmarks/device_accuracy.sh conv     # short causal convolutions before the SSMs, one process
+#   bash benchmarks/device_accuracy.sh inside   # norm, init, dt range, weight decay in the recipe, one process
+#   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
 #                                                 subject-wise calibration of the simulator
@@ -102,6 +105,26 @@ elif [ "$1" = ensemble ]; then
   timeout 200 python3 $acc --seeds 0 1 2 --workers 1 --out "$out/ensemble_reg.json" \
     --datasets Tecator CardanoSentiment VitalSigns-HR-RR --baselines-in "$base" \
     --sweep '{"n_estimators": 3}' '{"n_estimators": 5}' >"$out/ensemble_reg.log" 2>&1
+elif [ "$1" = conv ]; then
+  # a short causal convolution (width 4, 8, 16) before every block's SSM, the whole
+  # developer set, one process alone on the GPU (the defaults: the recipe call's numbers)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/conv.json" \
+    --baselines-in "$base" --sweep '{"conv_width": 4}' '{"conv_width": 8}' \
+    '{"conv_width": 16}' >"$out/conv.log" 2>&1
+elif [ "$1" = inside ]; then
+  # four untried levers inside today's recipe, the whole developer set, one process alone
+  # on the GPU (the defaults: the recipe call's numbers); then the stream's GPU latency
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/inside.json" \
+    --baselines-in "$base" --sweep '{"norm": "batch"}' '{"init": "lin"}' \
+    '{"dt_range": "auto"}' '{"weight_decay": 0.05}' >"$out/inside.log" 2>&1
+  python3 benchmarks/bench_stream.py >"$out/bench_stream.md" 2>"$out/bench_stream.log"
+elif [ "$1" = augparts ]; then
+  # which of the light augmentation's transforms earn their place: each left out in turn,
+  # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/augparts.json" \
+    --baselines-in "$base" --sweep '{"augment": {"jitter": 0.01, "crop": 0.95, "warp": 0.05}}' \
+    '{"augment": {"jitter": 0.01, "scale": 0.05, "warp": 0.05}}' \
+    '{"augment": {"jitter": 0.01, "scale": 0.05, "crop": 0.95}}' >"$out/augparts.log" 2>&1
 elif [ "$1" = verify ]; then
   # the chosen defaults over the developer set and under the published protocol
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 5 --out "$out/defaults.json" \

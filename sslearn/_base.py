@@ -62,6 +62,7 @@ ARCHITECTURE = (
     "liquid_degree",
     "init",
     "bidirectional",
+    "conv_width",
     "dropout",
     "norm",
     "pooling",
@@ -85,6 +86,7 @@ class BaseLiquidS4(BaseEstimator):
         "liquid_degree": [Interval(Integral, 2, None, closed="left")],
         "init": [StrOptions({name for names in INITS.values() for name in names})],
         "bidirectional": ["boolean"],
+        "conv_width": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "norm": [StrOptions({"layer", "batch"})],
         "pooling": [StrOptions(set(POOLINGS))],
@@ -129,6 +131,7 @@ class BaseLiquidS4(BaseEstimator):
         liquid_degree=2,
         init="legs",
         bidirectional=True,
+        conv_width=0,
         dropout=0.0,
         norm="layer",
         pooling="mean",
@@ -166,6 +169,7 @@ class BaseLiquidS4(BaseEstimator):
         self.liquid_degree = liquid_degree
         self.init = init
         self.bidirectional = bidirectional
+        self.conv_width = conv_width
         self.dropout = dropout
         self.norm = norm
         self.pooling = pooling
@@ -210,6 +214,7 @@ class BaseLiquidS4(BaseEstimator):
             norm=self.norm,
             pooling=self.pooling,
             dropout=float(self.dropout),
+            conv_width=int(self.conv_width),
             d_state=self.d_state,
             ssm=self.ssm,
             liquid_kernel=self.liquid_kernel,

@@ -25,6 +25,11 @@ DOC_PARAMETERS = """
     bidirectional : bool, default=True
         Also run each SSM backwards from each series' end (the default for whole-series
         classification and regression; set False for a causal model that can stream).
+    conv_width : int, default=0
+        Width of a short causal convolution per feature, followed by SiLU, before each
+        block's SSM (as in H3 and Mamba; see :class:`~sslearn.nn.LiquidS4Block`): local
+        shapes over a few steps, which the SSMs' smooth kernels represent poorly. 0 leaves
+        it out.
     dropout : float, default=0.0
         Dropout inside the blocks, in [0, 1).
     norm : {"layer", "batch"}, default="layer"

@@ -107,6 +107,8 @@ class StepPredictor(SequencePredictor):
             names += [f"layer{i}_x", f"layer{i}_u", f"layer{i}_v"]
             if block.ssm.liquid_kernel == "kb":
                 names += [f"layer{i}_x_liquid{q}" for q in block.ssm.degrees]
+            if block.conv is not None:
+                names.append(f"layer{i}_conv")
         return [*names, "pool_sum", "pool_max", "pool_count"]
 
     def initial_state(self, batch_size: int) -> list[torch.Tensor]:
@@ -117,6 +119,7 @@ class StepPredictor(SequencePredictor):
         flat = []
         for layer in state["blocks"]:
             flat += [layer["x"], layer["u"], layer["v"], *layer.get("x_liquid", [])]
+            flat += [layer["conv"]] if "conv" in layer else []
         count = state["count"]
         if not isinstance(count, torch.Tensor):
             count = state["sum"].new_full((batch_size, 1), float(count))
@@ -128,6 +131,8 @@ class StepPredictor(SequencePredictor):
             layer = {"x": flat.pop(0), "u": flat.pop(0), "v": flat.pop(0)}
             if block.ssm.liquid_kernel == "kb":
                 layer["x_liquid"] = [flat.pop(0) for _ in block.ssm.degrees]
+            if block.conv is not None:
+                layer["conv"] = flat.pop(0)
             blocks.append(layer)
         total, largest, count = flat
         state = {"blocks": blocks, "sum": total, "max": largest, "count": count}

@@ -342,3 +342,12 @@ def test_sktime_multiindex_frame():
     assert clf.n_features_in_ == 2
     assert list(clf.feature_names_in_) == ["a", "b"]
     np.testing.assert_allclose(clf.predict_proba(frame), clf.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("conv_width", [-1, 2.5, "3"])
+def test_bad_conv_width_is_refused(Estimator, conv_width):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="conv_width"):
+        Estimator(**TINY, conv_width=conv_width).fit(*data_for(Estimator))

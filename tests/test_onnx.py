@@ -101,14 +101,15 @@ def initial_state(run, n_series):
 
 
 @pytest.mark.parametrize(
-    ("estimator", "ssm", "liquid_kernel", "pooling", "n_estimators"),
+    ("estimator", "ssm", "liquid_kernel", "pooling", "n_estimators", "conv_width"),
     [
-        (LiquidS4Classifier, "diag", "exact", "mean+max", 2),
-        (LiquidS4Classifier, "lssl", "pb", "max", 1),
-        (LiquidS4Regressor, "dplr", "kb", "last", 1),
+        (LiquidS4Classifier, "diag", "exact", "mean+max", 2, 0),
+        (LiquidS4Classifier, "lssl", "pb", "max", 1, 0),
+        (LiquidS4Regressor, "dplr", "kb", "last", 1, 0),
+        (LiquidS4Classifier, "diag", "kb", "mean+max", 2, 3),
     ],
 )
-def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators):
+def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, conv_width):
     X, labels, targets = training_data(missing=True)
     model = estimator(
         **SMALL,
@@ -117,6 +118,7 @@ def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators):
         liquid_degree=3,
         pooling=pooling,
         n_estimators=n_estimators,
+        conv_width=conv_width,
         bidirectional=False,
     ).fit(X, labels if estimator is LiquidS4Classifier else targets)
     predict = model.predict_proba if estimator is LiquidS4Classifier else model.predict

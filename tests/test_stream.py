@@ -75,6 +75,13 @@ def test_every_pooling_and_ensembles(pooling, n_estimators):
     check_prefixes(clf, fresh_series(), [1, 2, 1, 3, 2], CLASSIFIER_METHODS)
 
 
+def test_short_convolution_streams():
+    """conv_width > 0: the stream carries each block's last inputs across updates."""
+    X, y = training_data()
+    clf = LiquidS4Classifier(**STREAMABLE, conv_width=3).fit(X, y)
+    check_prefixes(clf, fresh_series(), [1, 2, 1, 3, 2], CLASSIFIER_METHODS)
+
+
 def test_two_classes_and_temperature():
     X, y = training_data(n=40, n_classes=2)
     clf = LiquidS4Classifier(

@@ -13,7 +13,7 @@ POOLINGS = ("mean", "max", "mean+max", "last")
 
 
 class LiquidS4Block(nn.Module):
-    """``x + dropout(GLU(Linear(dropout(GELU(LiquidSSM(norm(x)))))))`` on (B, K·H, L).
+    """``x + dropout(GLU(Linear(dropout(GELU(LiquidSSM(conv(norm(x))))))))`` on (B, K·H, L).
 
     Parameters
     ----------
@@ -26,6 +26,11 @@ class LiquidS4Block(nn.Module):
     n_members : int, default=1
         K independent blocks side by side (:mod:`sslearn.nn.grouped`): the SSM has K·H
         channels, the norm and the output projection act within each member's channels.
+    conv_width : int, default=0
+        Width ``w`` of a short causal convolution per channel, followed by SiLU, between
+        the norm and the SSM (as in H3 and Mamba): ``z_k = silu(b + sum_j W_j z_{k-j})``
+        over the last ``w`` steps, so sharp local shapes need not come from the SSM's
+        smooth, slowly decaying kernels. 0 leaves it out.
     **ssm_kwargs
         Passed to :class:`LiquidSSM`.
     """
@@ -37,12 +42,18 @@ class LiquidS4Block(nn.Module):
         norm: str = "layer",
         dropout: float = 0.0,
         n_members: int = 1,
+        conv_width: int = 0,
         **ssm_kwargs,
     ):
         super().__init__()
         self.n_members = n_members
         self.norm = make_norm(norm, d_model, n_members)
-        self.ssm = LiquidSSM(n_members * d_model, **ssm_kwargs)
+        channels = n_members * d_model
+        # depthwise, so each member's channels stay its own
+        self.conv = (
+            nn.Conv1d(channels, channels, conv_width, groups=channels) if conv_width else None
+        )
+        self.ssm = LiquidSSM(channels, **ssm_kwargs)
         self.activation = nn.GELU()
         self.dropout = nn.Dropout(dropout)
         self.output_linear = GroupedLinear(d_model, 2 * d_model, n_members)
@@ -59,7 +70,11 @@ class LiquidS4Block(nn.Module):
         gaps: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(B, K·H, L) -> (B, K·H, L); ``gaps`` (B, L) as in :meth:`LiquidSSM.forward`."""
-        z = self.ssm(self.norm(x, lengths), lengths, gaps=gaps)  # (B, K·H, L)
+        z = self.norm(x, lengths)
+        if self.conv is not None:  # causal: step k sees steps k - w + 1 .. k
+            width = self.conv.kernel_size[0]
+            z = nn.functional.silu(self.conv(nn.functional.pad(z, (width - 1, 0))))
+        z = self.ssm(z, lengths, gaps=gaps)  # (B, K·H, L)
         z = self.dropout(self.activation(z))
         z = self._glu(self.output_linear(z))
         out = x + self.dropout(z)
@@ -67,12 +82,27 @@ class LiquidS4Block(nn.Module):
             out = out * length_mask(lengths, x.shape[-1])[:, None, :]
         return out
 
+    def initial_state(self, batch_size: int) -> dict:
+        """The SSM's streaming state, plus the last ``w - 1`` inputs of the convolution
+        (zeros, as the padding of :meth:`forward`) under ``"conv"``."""
+        state = self.ssm.initial_state(batch_size)
+        if self.conv is not None:
+            width = self.conv.kernel_size[0]
+            state["conv"] = self.conv.weight.new_zeros(batch_size, self.conv.in_channels, width - 1)
+        return state
+
     def step(
         self, x_t: torch.Tensor, state: dict, gap: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, dict]:
         """One streaming step on (B, H) (evaluation mode); ``gap`` (B,) or None."""
         z = self.norm(x_t[..., None]).squeeze(-1)
+        window = None
+        if self.conv is not None:
+            window = torch.cat([state["conv"], z[..., None]], dim=-1)  # (B, K·H, w)
+            z = nn.functional.silu((window * self.conv.weight[:, 0]).sum(-1) + self.conv.bias)
         z, state = self.ssm.step(z, state, gap)
+        if window is not None:
+            state = {**state, "conv": window[..., 1:]}
         z = self.dropout(self.activation(z))
         return x_t + self.dropout(self._glu(self.output_linear(z))), state
 
@@ -97,6 +127,9 @@ class LiquidS4Network(nn.Module):
         Independent networks trained side by side as one (a deep ensemble): every layer has
         K·H channels and no weight mixes two members (:mod:`sslearn.nn.grouped`). With K > 1
         the output has shape (B, K, d_output) and :meth:`member` returns one of them alone.
+    conv_width : int, default=0
+        A short causal convolution of this width before every block's SSM (see
+        :class:`LiquidS4Block`); 0 leaves it out.
     irregular : bool, default=False
         Irregular sampling: the inputs carry one more channel, the last, holding the gaps
         (the time since the previous observation, in model units; 1 at the first step and
@@ -131,6 +164,7 @@ class LiquidS4Network(nn.Module):
         pooling: str = "mean",
         dropout: float = 0.0,
         n_members: int = 1,
+        conv_width: int = 0,
         irregular: bool = False,
         **ssm_kwargs,
     ) -> None:
@@ -145,6 +179,8 @@ class LiquidS4Network(nn.Module):
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(conv_width, int) or isinstance(conv_width, bool) or conv_width < 0:
+            raise ValueError(f"conv_width must be an integer >= 0, got {conv_width!r}")
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
         if not 0.0 <= dropout < 1.0:
@@ -157,6 +193,7 @@ class LiquidS4Network(nn.Module):
             "norm": norm,
             "pooling": pooling,
             "dropout": dropout,
+            "conv_width": conv_width,
             "irregular": irregular,
             **ssm_kwargs,
         }
@@ -164,7 +201,14 @@ class LiquidS4Network(nn.Module):
         self.d_input, self.irregular = d_input, irregular
         self.encoder = GroupedLinear(d_input, d_model, n_members)
         self.blocks = nn.ModuleList(
-            LiquidS4Block(d_model, norm=norm, dropout=dropout, n_members=n_members, **ssm_kwargs)
+            LiquidS4Block(
+                d_model,
+                norm=norm,
+                dropout=dropout,
+                n_members=n_members,
+                conv_width=conv_width,
+                **ssm_kwargs,
+            )
             for _ in range(n_layers)
         )
         self.final_norm = make_norm(norm, d_model, n_members)
@@ -268,7 +312,7 @@ class LiquidS4Network(nn.Module):
         """Streaming state: every block's layer state and the running pooled statistics."""
         zeros = self.head.weight.new_zeros(batch_size, self.blocks[0].ssm.d_model)  # (B, K·H)
         return {
-            "blocks": [block.ssm.initial_state(batch_size) for block in self.blocks],
+            "blocks": [block.initial_state(batch_size) for block in self.blocks],
             "sum": zeros,
             "max": torch.full_like(zeros, float("-inf")),
             "count": 0,

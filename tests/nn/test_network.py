@@ -76,6 +76,65 @@ def test_network_step_equals_forward(liquid_kernel, pooling, n_members):
             torch.testing.assert_close(out, net(x[:, :, : t + 1]), rtol=1e-9, atol=1e-10)
 
 
+def conv_reference(z, weight, bias):
+    """float64 loop: ``silu(b + sum_j W_j z_{k-j})`` over the last w steps, zeros before 0."""
+    channels, _, width = weight.shape
+    out = torch.empty_like(z)
+    for k in range(z.shape[-1]):
+        acc = bias.clone().expand(z.shape[0], channels).clone()
+        for j in range(width):
+            if k - j >= 0:
+                acc = acc + weight[:, 0, width - 1 - j] * z[:, :, k - j]
+        out[:, :, k] = torch.nn.functional.silu(acc)
+    return out
+
+
+@pytest.mark.parametrize("n_members", [1, 2])
+def test_conv_width_is_causal_and_steps_like_forward(n_members):
+    """The short convolution: the block equals the same block with the SSM fed by a float64
+    loop of the formula, a step-by-step run equals the whole-series one, and a change at
+    step t leaves every output before t alone."""
+    torch.manual_seed(6)
+    net = LiquidS4Network(
+        2, 3, d_model=6, n_layers=2, d_state=4, conv_width=4, n_members=n_members,
+        liquid_kernel="kb", bidirectional=False, pooling="last",
+    ).double().eval()  # fmt: skip
+    block = net.blocks[0]
+    z = random_input((3, 6 * n_members, 11), seed=3).double()
+    with torch.no_grad():
+        expected = block.ssm(conv_reference(block.norm(z), block.conv.weight, block.conv.bias))
+        seen = {}
+        hook = block.ssm.register_forward_hook(lambda m, a, out: seen.setdefault("ssm", out))
+        block(z)
+        hook.remove()
+        torch.testing.assert_close(seen["ssm"], expected, rtol=1e-12, atol=1e-12)
+
+        x = random_input((4, 2, 15), seed=7).double()
+        state = net.initial_state(4)
+        for t in range(x.shape[-1]):
+            out, state = net.step(x[:, :, t], state)
+            torch.testing.assert_close(out, net(x[:, :, : t + 1]), rtol=1e-9, atol=1e-10)
+
+        changed = z.clone()
+        changed[:, :, 7:] += random_input((3, 6 * n_members, 4), seed=8).double()
+        before, after = block(z), block(changed)
+        # FFT round-off only: a leak of the O(1) change would be far larger
+        torch.testing.assert_close(after[..., :7], before[..., :7], rtol=0, atol=1e-12)
+        assert not torch.allclose(after[..., 7:], before[..., 7:])
+
+
+def test_conv_width_keeps_padding_invariance():
+    torch.manual_seed(7)
+    net = LiquidS4Network(
+        3, 4, d_model=8, n_layers=2, d_state=8, conv_width=3, norm="batch",
+        pooling="mean+max", liquid_kernel="kb", bidirectional=True,
+    ).double().eval()  # fmt: skip
+    series, batch, lengths = padded_batch([12, 20, 7])
+    out = net(batch.double(), lengths)
+    for i, s in enumerate(series):
+        torch.testing.assert_close(out[i : i + 1], net(s[None].double()), rtol=1e-9, atol=1e-10)
+
+
 def test_block_is_residual_and_trains():
     torch.manual_seed(2)
     block = LiquidS4Block(6, d_state=4, liquid_kernel="pb", dropout=0.1)
@@ -133,6 +192,8 @@ def test_param_groups_follow_the_hints():
         ({"norm": "group"}, "norm"),
         ({"dropout": 1.0}, "dropout"),
         ({"n_layers": 0}, "n_layers"),
+        ({"conv_width": -1}, "conv_width"),
+        ({"conv_width": 2.0}, "conv_width"),
     ],
 )
 def test_network_bad_arguments(kwargs, match):
@@ -165,15 +226,18 @@ def _train_briefly(net, x, lengths, steps=3):
 
 @pytest.mark.parametrize("pooling", ["mean", "mean+max"])
 @pytest.mark.parametrize(
-    ("norm", "liquid_kernel", "bidirectional"),
-    [("layer", None, True), ("batch", "pb", False), ("layer", "exact", True)],
+    ("norm", "liquid_kernel", "bidirectional", "conv_width"),
+    [("layer", None, True, 0), ("batch", "pb", False, 3), ("layer", "exact", True, 0)],
 )
-def test_ensemble_members_are_independent_networks(norm, liquid_kernel, bidirectional, pooling):
+def test_ensemble_members_are_independent_networks(
+    norm, liquid_kernel, bidirectional, conv_width, pooling
+):
     """An ensemble of K equals K separate networks with the members' weights, on shared and
     on per-member inputs, and no gradient crosses from one member to another."""
     torch.manual_seed(4)
     kwargs = {"d_model": 6, "n_layers": 2, "d_state": 4, "norm": norm, "pooling": pooling,
-              "liquid_kernel": liquid_kernel, "bidirectional": bidirectional}  # fmt: skip
+              "liquid_kernel": liquid_kernel, "bidirectional": bidirectional,
+              "conv_width": conv_width}  # fmt: skip
     net = LiquidS4Network(3, 2, n_members=3, **kwargs).double()
     _, batch, lengths = padded_batch([12, 20, 7], fill=0.0)
     batch = batch.double()
