@@ -192,6 +192,19 @@ def inputs(method: str, data, train, test):
 # -- jobs ----------------------------------------------------------------------------------
 
 
+def peak_gpu_gib(reset: bool = False) -> float | None:
+    """Peak GPU memory this process allocated since the last reset, in GiB (and reset the
+    counter if ``reset``); None without CUDA."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    if reset:
+        torch.cuda.reset_peak_memory_stats()
+    return peak
+
+
 def fit_job(job: dict) -> dict:
     """Fit one method on one task and seed; the job plus accuracy and fit seconds."""
     from sslearn import LiquidS4Classifier
@@ -203,12 +216,14 @@ def fit_job(job: dict) -> dict:
         train, test = split(job["task"], y, groups, job["seed"])
         X_train, X_test, fit_kw, predict_kw = inputs(job["method"], data, train, test)
         model = LiquidS4Classifier(**{**job["config"], "random_state": job["seed"]})
+        peak_gpu_gib(reset=True)
         start = time.perf_counter()
         model.fit(X_train, y[train], **fit_kw)
         result["fit_seconds"] = time.perf_counter() - start
         result["accuracy"] = float(np.mean(model.predict(X_test, **predict_kw) == y[test]))
         result["epochs"] = int(model.n_iter_)
         result["n_timepoints"] = int(X_train.shape[-1])
+        result["peak_gpu_gib"] = peak_gpu_gib()
     except Exception:
         result["error"] = traceback.format_exc(limit=3)
     return result
