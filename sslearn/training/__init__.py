@@ -31,6 +31,8 @@ from sslearn.training._device import (
 )
 from sslearn.training._distributed import train_distributed
 from sslearn.training._loop import (
+    SCHEDULERS,
+    LRSchedule,
     NonFiniteLossError,
     TrainingConfig,
     TrainingInterruptedWarning,
@@ -41,7 +43,6 @@ from sslearn.training._loop import (
     train,
 )
 from sslearn.training._progress import ProgressBar
-from sslearn.training._schedule import SCHEDULERS, LRSchedule
 from sslearn.training._seed import initialising, seeded, seeded_threadsafe
 
 __all__ = [
