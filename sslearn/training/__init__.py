@@ -24,9 +24,12 @@ from sslearn.training._device import (
     fit_placement,
     inference_device,
     inference_precision,
+    initialising,
     rank_devices,
     resolve_device,
     resolve_precision,
+    seeded,
+    seeded_threadsafe,
     training_device,
 )
 from sslearn.training._distributed import train_distributed
@@ -43,7 +46,6 @@ from sslearn.training._loop import (
     train,
 )
 from sslearn.training._progress import ProgressBar
-from sslearn.training._seed import initialising, seeded, seeded_threadsafe
 
 __all__ = [
     "AUGMENT_PRESETS",
