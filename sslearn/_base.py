@@ -50,7 +50,7 @@ from sslearn.training import (
     train,
     train_distributed,
 )
-from sslearn.training._seed import RNG_LOCK
+from sslearn.training._device import RNG_LOCK
 
 # parameters that shape the network; warm_start refuses to continue if they changed
 ARCHITECTURE = (

@@ -1,10 +1,10 @@
 """Export a fitted estimator's whole prediction path to an ONNX graph.
 
 The graph holds the input scaling, the missingness channels, the network with its SSM cores
-frozen into real constants (:mod:`sslearn._frozen`), the combination of ensemble members and
-the output transform (softmax and temperature, or the target units). It is traced by
-``torch.onnx.export(..., dynamo=True)``; onnx and onnxscript are imported only here (the
-``export`` extra).
+frozen into real constants (:mod:`sslearn.nn.cores.frozen`), the combination of ensemble
+members and the output transform (softmax and temperature, or the target units). It is
+traced by ``torch.onnx.export(..., dynamo=True)``; onnx and onnxscript are imported only here
+(the ``export`` extra).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from sslearn._frozen import frozen_network
+from sslearn.nn.cores.frozen import frozen_network
 
 MODES = ("sequence", "step")
 OPSET = 18

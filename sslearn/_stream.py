@@ -10,10 +10,11 @@ ensemble members, softmax and temperature, target units), so a stream and ``pred
 every step but the network's form.
 
 The network is a copy whose SSM cores are frozen into real constants
-(:func:`~sslearn._frozen.frozen_network`): the same function, without a discretisation per
-step. It runs in float64 on the CPU, as ``predict`` does, and in float32 on a GPU. A model
-fitted with ``times`` discretises each step with its own time gap, so its stream runs a plain
-copy of the fitted network instead, and each update needs the new steps' time stamps.
+(:func:`~sslearn.nn.cores.frozen.frozen_network`): the same function, without a
+discretisation per step. It runs in float64 on the CPU, as ``predict`` does, and in float32
+on a GPU. A model fitted with ``times`` discretises each step with its own time gap, so its
+stream runs a plain copy of the fitted network instead, and each update needs the new steps'
+time stamps.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array
 
-from sslearn._frozen import frozen_network
 from sslearn.data import Panel
 from sslearn.data._times import as_seconds, time_gaps
+from sslearn.nn.cores.frozen import frozen_network
 
 
 def open_stream(estimator: Any, n_series: int | None = None) -> Stream:

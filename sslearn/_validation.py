@@ -34,9 +34,8 @@ from sklearn.utils.validation import _num_samples, check_array, validate_data
 
 from sslearn.data import Panel, to_panel
 from sslearn.data._convert import is_series
-from sslearn.data._dtypes import objects_as_numbers, time_stamps_error
 from sslearn.data._long import check_not_long
-from sslearn.data._panel import empty_error
+from sslearn.data._panel import empty_error, objects_as_numbers, time_stamps_error
 from sslearn.data._times import time_stamps
 
 LAYOUTS = ("table2d", "table3d", "panel")

@@ -8,9 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sslearn.data._dtypes import array_as_float32, frame_as_float32
 from sslearn.data._frames import frame_block, frame_to_panel, string_names
-from sslearn.data._panel import Panel, empty_error, panel_from_blocks, panel_from_padded
+from sslearn.data._panel import (
+    Panel,
+    array_as_float32,
+    empty_error,
+    frame_as_float32,
+    panel_from_blocks,
+    panel_from_padded,
+)
 
 __all__ = ["to_panel"]
 

@@ -17,9 +17,16 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from sslearn.data._dtypes import array_as_float32, frame_as_float32, numeric_frame
 from sslearn.data._long import check_not_long
-from sslearn.data._panel import Panel, empty_error, panel_from_blocks, panel_from_padded
+from sslearn.data._panel import (
+    Panel,
+    array_as_float32,
+    empty_error,
+    frame_as_float32,
+    numeric_frame,
+    panel_from_blocks,
+    panel_from_padded,
+)
 
 __all__ = ["frame_block", "frame_to_panel", "string_names"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from sslearn.data._dtypes import numeric_frame, objects_as_numbers
+from sslearn.data._panel import numeric_frame, objects_as_numbers
 
 __all__ = ["check_not_long", "from_long", "long_targets"]
 

@@ -9,12 +9,12 @@ from sslearn.nn.cores import SSMCore
 from sslearn.nn.cores.diagonal import DISCRETIZATIONS as DIAGONAL_DISCRETIZATIONS
 from sslearn.nn.cores.diagonal import INITS as DIAGONAL_INITS
 from sslearn.nn.functional import (
+    MEASURES,
     lagged_products,
     length_mask,
     reverse_gaps,
     reverse_within_lengths,
 )
-from sslearn.nn.hippo import MEASURES
 
 SSMS = ("diag", "dplr", "lssl")
 LIQUID_KERNELS = (None, "kb", "pb", "exact")

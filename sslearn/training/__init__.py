@@ -24,13 +24,18 @@ from sslearn.training._device import (
     fit_placement,
     inference_device,
     inference_precision,
+    initialising,
     rank_devices,
     resolve_device,
     resolve_precision,
+    seeded,
+    seeded_threadsafe,
     training_device,
 )
 from sslearn.training._distributed import train_distributed
 from sslearn.training._loop import (
+    SCHEDULERS,
+    LRSchedule,
     NonFiniteLossError,
     TrainingConfig,
     TrainingInterruptedWarning,
@@ -41,8 +46,6 @@ from sslearn.training._loop import (
     train,
 )
 from sslearn.training._progress import ProgressBar
-from sslearn.training._schedule import SCHEDULERS, LRSchedule
-from sslearn.training._seed import initialising, seeded, seeded_threadsafe
 
 __all__ = [
     "AUGMENT_PRESETS",

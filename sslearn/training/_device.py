@@ -1,6 +1,6 @@
-"""Device and numeric-precision choices, resolved lazily (only inside ``fit``/``predict``).
+"""Device, numeric-precision and seed choices, resolved lazily (only inside ``fit``/``predict``).
 
-Every device and precision decision of sslearn is made here, once per call:
+Every device, precision and seeding decision of sslearn is made here, once per call:
 
 - :func:`resolve_device` turns a user's ``device`` into a :class:`torch.device`;
 - :func:`fit_placement` is where a fit trains: one device (:func:`training_device`, which with
@@ -10,10 +10,23 @@ Every device and precision decision of sslearn is made here, once per call:
 - :func:`inference_device` is where a fitted model predicts (the fit's device, where it
   can);
 - :func:`resolve_precision` and :func:`inference_precision` give the numeric precision of
-  training and of inference.
+  training and of inference;
+- :func:`seeded` (and :func:`seeded_threadsafe`, :func:`initialising`) make a fit's
+  randomness a function of its seed, without global side effects.
 
 Nothing here runs at import time: CUDA is queried the first time one of them is called, so
 constructing an estimator or forking worker processes never creates a CUDA context.
+
+Reproducibility, safe in threads: :func:`seeded` forks torch's default generators, seeds the
+fork and restores the caller's state on exit. Fits in threads of one process stay
+reproducible too: joblib's threading backend and Dask workers run several fits in one
+process, and they share torch's default generators. :func:`seeded` writes to them on entry
+(seed) and on exit (restore), and a network draws its initial weights from them;
+interleaved, one fit's seeding or restore lands in the middle of another fit's
+initialisation. Holding :data:`RNG_LOCK` around these writes and around the initialisation
+keeps each fit's initial weights a function of its own seed. Dropout draws during training
+still share the generator (with ``dropout > 0``, fits in threads are not bit-reproducible;
+in processes they are).
 """
 
 from __future__ import annotations
@@ -332,3 +345,51 @@ def inference_precision(precision: str, device: torch.device) -> tuple[Precision
     if device.type == "cpu":
         return Precision("64", None, False), torch.float64
     return resolve_precision(precision, device), torch.float32
+
+
+# -- seeds: reproducible randomness without global side effects ----------------------------
+
+RNG_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[torch.Generator]:
+    """Seed torch's CPU generator (and ``device``'s, when CUDA) inside the block only.
+
+    Parameter initialisation and dropout draw from torch's default generators; this forks
+    them (``torch.random.fork_rng``), seeds the fork, and restores the caller's state on exit.
+    Yields a separate CPU :class:`torch.Generator` seeded with ``seed`` for batch shuffling.
+    """
+    cuda = (
+        [device.index if device.index is not None else torch.cuda.current_device()]
+        if (device.type == "cuda")
+        else []
+    )
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def seeded_threadsafe(seed: int, device: torch.device) -> Iterator[torch.Generator]:
+    """:func:`~sslearn.training.seeded`, entered and exited under :data:`RNG_LOCK`."""
+    stack = contextlib.ExitStack()
+    with RNG_LOCK:
+        generator = stack.enter_context(seeded(seed, device))
+    try:
+        yield generator
+    finally:
+        with RNG_LOCK:
+            stack.close()
+
+
+@contextlib.contextmanager
+def initialising(seed: int) -> Iterator[None]:
+    """Hold :data:`RNG_LOCK` with torch's CPU generator seeded with ``seed`` (to build and
+    initialise a network)."""
+    with RNG_LOCK:
+        torch.default_generator.manual_seed(seed)
+        yield

@@ -10,7 +10,7 @@ import torch
 
 from sslearn.nn.cores import ssm_parameters
 from sslearn.nn.cores.diagonal import DiagonalSSM, vandermonde_kernel
-from sslearn.nn.hippo import diagonal_init, nplr_legs, transition
+from sslearn.nn.functional import diagonal_init, nplr_legs, transition
 
 
 def make_core(init="lin", disc="zoh", seed=0, channels=3, d_state=8):

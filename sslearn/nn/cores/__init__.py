@@ -1,4 +1,8 @@
-"""SSM cores: diagonal (S4D), DPLR (S4) and dense (LSSL)."""
+"""SSM cores: diagonal (S4D), DPLR (S4) and dense (LSSL).
+
+:mod:`sslearn.nn.cores.frozen` holds a fitted core as real constants; streaming and ONNX
+export import it from there (it is not re-exported here).
+"""
 
 from sslearn.nn.cores._base import (
     SSM_HINT,

@@ -10,7 +10,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
-from sslearn.nn.hippo import diagonal_init
+from sslearn.nn.functional import diagonal_init
 from sslearn.nn.kernels._dispatch import use_triton
 from sslearn.nn.kernels.chunk_operators import chunk_operators_triton, zoh_chunk_operators
 from sslearn.nn.kernels.chunked_conv import chunked_conv_triton

@@ -8,7 +8,7 @@ with ``Lambda = -exp(log_A_real) + i A_imag``. Only one mode of each conjugate p
 the full vectors are ``Lambda_full = [Lambda, conj Lambda]``, ``P_full = [P, conj P]``,
 ``B_full = [B, conj B]``, ``C_full = [C, conj C]`` and the output is ``y = Re(C_full x)``. At
 initialisation ``V_full A V_full^*`` is exactly the real HiPPO-LegS matrix and
-``V_full B_full`` its ``B`` (``V_full = [V, conj V]`` from :func:`sslearn.nn.hippo.nplr_legs`).
+``V_full B_full`` its ``B`` (``V_full = [V, conj V]`` from :func:`sslearn.nn.functional.nplr_legs`).
 
 Only the bilinear discretisation is offered: it is the one for which the truncated generating
 function is a resolvent of ``A`` and hence a Cauchy sum (S4, section 3.3).
@@ -28,7 +28,7 @@ from sslearn.nn.cores.lssl import (
     dense_step,
     gap_gains,
 )
-from sslearn.nn.hippo import nplr_legs
+from sslearn.nn.functional import nplr_legs
 
 DISCRETIZATIONS = ("bilinear",)
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from sslearn.nn.cores._base import SSMCore, register_ssm_parameter
-from sslearn.nn.hippo import MEASURES, transition
+from sslearn.nn.functional import MEASURES, transition
 
 DISCRETIZATIONS = ("bilinear", "zoh")
 

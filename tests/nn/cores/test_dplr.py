@@ -9,7 +9,7 @@ import torch
 from torch.func import functional_call
 
 from sslearn.nn.cores.dplr import DPLRSSM
-from sslearn.nn.hippo import nplr_legs
+from sslearn.nn.functional import nplr_legs
 
 H, N = 3, 8
 

@@ -5,8 +5,8 @@ equal the network's own complex-valued, FFT-convolved forward pass."""
 import pytest
 import torch
 
-from sslearn._frozen import FrozenCore, causal_conv, frozen_network
 from sslearn.nn import LiquidS4Network
+from sslearn.nn.cores.frozen import FrozenCore, causal_conv, frozen_network
 
 
 def network(ssm, liquid_kernel, bidirectional=False, **kwargs):
