@@ -10,6 +10,7 @@
 #   bash benchmarks/device_accuracy.sh ensemble # shorter schedule, small ensembles, one process
 #   bash benchmarks/device_accuracy.sh conv     # short causal convolutions before the SSMs, one process
 #   bash benchmarks/device_accuracy.sh inside   # norm, init, dt range, weight decay in the recipe, one process
+#   bash benchmarks/device_accuracy.sh series   # per-series standardisation (scale="series"), one process
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -118,6 +119,11 @@ elif [ "$1" = inside ]; then
     --baselines-in "$base" --sweep '{"norm": "batch"}' '{"init": "lin"}' \
     '{"dt_range": "auto"}' '{"weight_decay": 0.05}' >"$out/inside.log" 2>&1
   python3 benchmarks/bench_stream.py >"$out/bench_stream.md" 2>"$out/bench_stream.log"
+elif [ "$1" = series ]; then
+  # each series and channel standardised by its own statistics (the UCR archive's
+  # z-normalisation); the whole developer set, one process alone on the GPU
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/series.json" \
+    --baselines-in "$base" --sweep '{"scale": "series"}' >"$out/series.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)

@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from sslearn._stream import open_stream
 from sslearn._validation import check_panel_targets, validate_series, validate_times
-from sslearn.data import ChannelScaler, Panel
+from sslearn.data import ChannelScaler, Panel, standardise_series
 from sslearn.data._times import median_gap, time_gaps
 from sslearn.nn import LiquidS4Network
 from sslearn.nn.layer import INITS, LIQUID_KERNELS, SSMS
@@ -105,7 +105,7 @@ class BaseLiquidS4(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "scale": ["boolean"],
+        "scale": ["boolean", StrOptions({"series"})],
         "missing_at_predict": [StrOptions({"warn", "error", "ignore"})],
         "time_unit": [Interval(Real, 0, None, closed="neither"), None],
         "device": [str, torch.device],
@@ -311,7 +311,9 @@ class BaseLiquidS4(BaseEstimator):
         if first:
             self.n_channels_ = panel.n_channels
             self.n_timepoints_ = int(panel.lengths.max())
-            self.scaler_ = ChannelScaler().fit(panel) if self.scale else None
+            self.series_scaled_ = isinstance(self.scale, str)  # "series"
+            channels = bool(self.scale) and not self.series_scaled_
+            self.scaler_ = ChannelScaler().fit(panel) if channels else None
             self._missing_indicator = self.missing_in_fit_ = panel.has_missing
             self._start_times(stamps)
         elif panel.n_channels != self.n_channels_:
@@ -418,7 +420,9 @@ class BaseLiquidS4(BaseEstimator):
     def _series_set(self, panel: Panel, targets=None, weights=None, gaps=None) -> SeriesSet:
         """The network's inputs: scaled values (plus missingness channels, plus the time
         ``gaps`` (n_samples, n_timepoints) as the last channel) and lengths."""
-        if self.scaler_ is not None:
+        if self._series_scaled():
+            panel = standardise_series(panel)
+        elif self.scaler_ is not None:
             panel = self.scaler_.transform(panel)
         values = panel.values
         if self._missing_indicator:
@@ -426,6 +430,23 @@ class BaseLiquidS4(BaseEstimator):
         if gaps is not None:
             values = np.concatenate([values, gaps[:, None, :]], axis=1)
         return SeriesSet.from_numpy(values, panel.lengths, targets, weights)
+
+    def _series_scaled(self) -> bool:
+        """Whether each series is standardised by its own statistics (``scale="series"``;
+        models saved before the option: no)."""
+        return bool(getattr(self, "series_scaled_", False))
+
+    def _check_channel_scaling(self, what: str) -> None:
+        """A clear error where ``what`` needs the affine per-channel scaling of
+        ``scale=True``, which ``scale="series"`` replaces."""
+        if self._series_scaled():
+            raise ValueError(
+                f"{what} is not available for a {type(self).__name__} fitted with "
+                "scale='series': each series is standardised by the mean and standard "
+                "deviation of all its steps, which are known only once the series has ended "
+                "and are not an affine map of the input. Fit with scale=True (per-channel "
+                "statistics from the training set) instead."
+            )
 
     # -- irregular sampling (times) --------------------------------------------------------
     def _uses_times(self) -> bool:
@@ -651,7 +672,8 @@ default=None
         ValueError
             If the estimator was fitted with ``bidirectional=True`` (the default), whose
             layers read each series backwards from its end: fit with
-            ``bidirectional=False`` to stream.
+            ``bidirectional=False`` to stream. Likewise with ``scale="series"``, whose
+            statistics need the whole series: fit with ``scale=True``.
 
         Examples
         --------
@@ -669,6 +691,7 @@ default=None
         True
         """
         check_is_fitted(self)
+        self._check_channel_scaling("stream()")
         return open_stream(self, n_series)
 
     def _check_missing(self, panel: Panel) -> None:
@@ -724,7 +747,8 @@ default=None
         A series' attributions sum to ``f(X) - f(baseline)`` up to the error of an
         ``n_steps``-point quadrature (completeness). They are in the units of the explained
         output and refer to the values as given: the channel scaling of ``scale=True`` is
-        affine per channel, which integrated gradients pass through exactly.
+        affine per channel, which integrated gradients pass through exactly (a model fitted
+        with ``scale="series"`` raises ``ValueError``).
 
         Parameters
         ----------
@@ -774,6 +798,7 @@ default=None
         (3, 2, 16)
         """
         check_is_fitted(self)
+        self._check_channel_scaling("explain()")
         from sslearn import _explain
 
         _explain.check_method(method)

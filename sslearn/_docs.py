@@ -100,8 +100,12 @@ DOC_PARAMETERS = """
         ended after about 50 of 200 epochs with the learning rate near its peak.
     tol : float, default=1e-4
         Minimal decrease of the monitored loss that counts as an improvement.
-    scale : bool, default=True
-        Standardise each channel with statistics learned in ``fit``.
+    scale : bool or "series", default=True
+        True: standardise each channel with its mean and standard deviation over the
+        training set, learned in ``fit``. ``"series"``: standardise each series and channel
+        by its own mean and standard deviation (the z-normalisation of the UCR archive), so
+        predictions ignore a series' level and amplitude; such a model cannot
+        :meth:`stream`, :meth:`explain` or be exported to ONNX. False: the values as given.
     missing_at_predict : {"warn", "error", "ignore"}, default="warn"
         What to do when ``X`` at predict time has missing values (NaN inside a series, not
         the trailing NaN that pad shorter series) but the training data had none: the

@@ -142,6 +142,7 @@ class StepPredictor(SequencePredictor):
 
 def predictor(estimator: Any, mode: str = "sequence", n_timesteps: int | None = None):
     """The torch module that :func:`export_onnx` traces (float32, on the CPU)."""
+    estimator._check_channel_scaling("ONNX export")
     network = estimator.network_
     convolution = mode == "sequence" and network.config.get("liquid_kernel") != "exact"
     frozen = frozen_network(network, kernel_length=n_timesteps if convolution else None)

@@ -53,6 +53,7 @@ _FITTED = {
     "stop_reason_": str,
     "uses_times_": bool,
     "time_unit_": (float, type(None)),
+    "series_scaled_": bool,
 }
 _FITTED_BY_CLASS = {
     LiquidS4Classifier: {
@@ -69,8 +70,8 @@ _FITTED_BY_CLASS = {
         "ensemble_conformity_scores_": (np.ndarray, type(None)),
     },
 }
-# held-out calibration (temperature_, conformity scores) and irregular sampling (uses_times_,
-# time_unit_) came after the first model files
+# held-out calibration (temperature_, conformity scores), irregular sampling (uses_times_,
+# time_unit_) and per-series scaling (series_scaled_) came after the first model files
 _OPTIONAL = {
     "feature_names_in_",
     "missing_in_fit_",
@@ -78,6 +79,7 @@ _OPTIONAL = {
     "conformity_scores_",
     "ensemble_conformity_scores_",
     "uses_times_",
+    "series_scaled_",
     "time_unit_",
 }
 _NOT_SAVED = {"network_", "_optimizer_state"}

@@ -351,3 +351,35 @@ def test_bad_conv_width_is_refused(Estimator, conv_width):
 
     with pytest.raises(InvalidParameterError, match="conv_width"):
         Estimator(**TINY, conv_width=conv_width).fit(*data_for(Estimator))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_series_scaling_ignores_each_series_gain_and_offset(Estimator):
+    """scale="series": every series and channel standardised by its own statistics, so a
+    positive gain and an offset per series and channel leave the predictions unchanged."""
+    X, y = data_for(Estimator)
+    model = Estimator(**TINY, scale="series").fit(X, y)
+    assert model.series_scaled_ and model.scaler_ is None
+    rng = np.random.RandomState(3)
+    Xt = rng.randn(6, *X.shape[1:]) * 2.0 + 1.0
+    moved = Xt * rng.uniform(0.2, 5.0, size=(6, X.shape[1], 1)) + rng.uniform(
+        -20.0, 20.0, size=(6, X.shape[1], 1)
+    )
+    method = "predict_proba" if Estimator is LiquidS4Classifier else "predict"
+    np.testing.assert_allclose(
+        getattr(model, method)(moved), getattr(model, method)(Xt), rtol=1e-3, atol=1e-4
+    )
+    plain = Estimator(**TINY).fit(X, y)
+    assert not plain.series_scaled_ and plain.scaler_ is not None
+
+
+def test_series_scaling_refuses_stream_explain_and_export(tmp_path):
+    X, y = sines()
+    clf = LiquidS4Classifier(**TINY, scale="series", bidirectional=False).fit(X, y)
+    for call in (clf.stream, lambda: clf.explain(X[:2])):
+        with pytest.raises(ValueError, match=r"scale='series'.*scale=True"):
+            call()
+    from sslearn._onnx import predictor
+
+    with pytest.raises(ValueError, match=r"ONNX export.*scale='series'"):
+        predictor(clf)

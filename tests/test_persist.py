@@ -107,6 +107,14 @@ def test_ensemble_and_liquid_kernel_round_trip(params, tmp_path):
     assert_same_predictions(round_trip(clf, tmp_path / "m.sslearn"), clf, fresh())
 
 
+def test_series_scaling_round_trip(tmp_path):
+    X, y = frequencies()
+    reg = LiquidS4Regressor(**FAST, scale="series").fit(X, y)
+    loaded = round_trip(reg, tmp_path / "m.sslearn")
+    assert loaded.series_scaled_ and loaded.scaler_ is None
+    assert_same_predictions(loaded, reg, fresh(n_channels=1))
+
+
 def test_str_and_pathlib_paths(classifier, tmp_path):
     sslearn.save(classifier, str(tmp_path / "a.sslearn"))
     sslearn.save(classifier, tmp_path / "b.sslearn")

@@ -1,4 +1,5 @@
-"""ChannelScaler: per-channel standardisation that ignores padding and missing values."""
+"""Standardisation that ignores padding and missing values: per channel over the whole
+training set (:class:`ChannelScaler`), or per series and channel (:func:`standardise_series`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from sslearn.data._convert import to_panel
 from sslearn.data._panel import Panel
 
-__all__ = ["ChannelScaler"]
+__all__ = ["ChannelScaler", "standardise_series"]
 
 # A channel counts as constant when std < _REL_TOL * max(1, |mean|); its scale_ is then 1.0.
 _REL_TOL = 1e-8
@@ -154,3 +155,46 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.input_tags.allow_nan = True
         return tags
+
+
+def standardise_series(X: Any) -> Panel:
+    """Standardise every series and channel by its own mean and standard deviation.
+
+    The z-normalisation of the UCR archive, over observed values only: for series ``i`` and
+    channel ``c``, ``z = (x - mean_ic) / std_ic`` with both statistics taken over the steps
+    inside the series' length where the value is not missing. A (series, channel) that is
+    constant (``std < 1e-8 * max(1, |mean|)``, as :class:`ChannelScaler`) or has no
+    observed value is only centred. The result is invariant to a positive gain and an
+    offset per series and channel, so a series' level and amplitude are lost.
+
+    Parameters
+    ----------
+    X : Panel or any input accepted by :func:`~sslearn.data.to_panel`
+        Series of shape (n_samples, n_channels, n_timepoints).
+
+    Returns
+    -------
+    panel : Panel
+        A new Panel with standardised ``values`` (padding and missing positions 0.0) and
+        copies of ``lengths`` and ``missing``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sslearn.data import standardise_series, to_panel
+    >>> panel = to_panel([np.array([[1.0, 3.0]]), np.array([[10.0, np.nan, 30.0]])])
+    >>> standardise_series(panel).values[:, 0].tolist()
+    [[-1.0, 1.0, 0.0], [-1.0, 0.0, 1.0]]
+    """
+    panel = to_panel(X)
+    observed = panel.observed_mask
+    count = observed.sum(axis=2, keepdims=True)
+    total = np.sum(panel.values, axis=2, keepdims=True, where=observed, dtype=np.float64)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    centred = panel.values - mean
+    sq = np.sum(centred * centred, axis=2, keepdims=True, where=observed, dtype=np.float64)
+    std = np.sqrt(np.divide(sq, count, out=np.zeros_like(sq), where=count > 0))
+    constant = (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
+    values = (centred / np.where(constant, 1.0, std)).astype(np.float32)
+    values[~observed] = 0.0
+    return Panel(values, panel.lengths.copy(), panel.missing.copy(), panel.channel_names)

@@ -1,11 +1,12 @@
-"""ChannelScaler: statistics over observed values only; padding and missing stay 0.0."""
+"""ChannelScaler and standardise_series: statistics over observed values only; padding and
+missing stay 0.0."""
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from sslearn.data import ChannelScaler, to_panel
+from sslearn.data import ChannelScaler, standardise_series, to_panel
 from tests.data.test_convert import assert_panel_equal, make_series
 
 
@@ -114,3 +115,45 @@ def test_errors_and_sklearn_api():
         "with_std": False,
     }
     assert scaler.__sklearn_tags__().input_tags.three_d_array
+
+
+def test_series_standardisation_matches_a_float64_loop():
+    panel = make_panel(seed=3)
+    assert panel.has_missing and len(set(panel.lengths.tolist())) > 1
+    out = standardise_series(panel)
+    raw = panel.to_numpy().astype(np.float64)  # NaN at padding and missing
+    for i in range(raw.shape[0]):
+        for c in range(raw.shape[1]):
+            values = raw[i, c][~np.isnan(raw[i, c])]
+            std = values.std() if values.std() > 0 else 1.0  # one value: only centred
+            expected = (values - values.mean()) / std
+            np.testing.assert_allclose(out.values[i, c][~np.isnan(raw[i, c])], expected,
+                                       rtol=1e-5, atol=1e-6)  # fmt: skip
+    assert not out.values[np.isnan(raw)].any()  # padding and missing stay 0.0
+    np.testing.assert_array_equal(out.lengths, panel.lengths)
+    np.testing.assert_array_equal(out.missing, panel.missing)
+    assert out.values.dtype == np.float32
+
+
+def test_series_standardisation_ignores_gain_and_offset():
+    panel = make_panel(seed=4)
+    rng = np.random.RandomState(5)
+    gain = rng.uniform(0.1, 10.0, size=(panel.n_samples, panel.n_channels, 1))
+    offset = rng.uniform(-50.0, 50.0, size=(panel.n_samples, panel.n_channels, 1))
+    moved = to_panel(panel.to_numpy() * gain + offset)
+    np.testing.assert_allclose(
+        standardise_series(moved).values, standardise_series(panel).values, atol=2e-4
+    )
+
+
+def test_constant_and_empty_series_are_only_centred():
+    constant = np.array([[7.0] * 5, [1.0, 3.0, np.nan, np.nan, np.nan]])
+    huge = np.array([[1e6, 1e6, 1e6], [2.0, 4.0, 6.0]])  # constant at a large level
+    single = np.array([[1.0], [np.nan]])  # one observed value, and a channel with none
+    out = standardise_series(to_panel([constant, huge, single]))
+    assert np.isfinite(out.values).all()
+    np.testing.assert_array_equal(out.values[0, 0], np.zeros(5))
+    np.testing.assert_allclose(out.values[0, 1, :2], [-1.0, 1.0])
+    np.testing.assert_array_equal(out.values[1, 0, :3], np.zeros(3))
+    np.testing.assert_allclose(out.values[1, 1, :3], [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
+    np.testing.assert_array_equal(out.values[2, :, 0], [0.0, 0.0])
