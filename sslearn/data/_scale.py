@@ -18,6 +18,48 @@ __all__ = ["ChannelScaler", "standardise_series"]
 _REL_TOL = 1e-8
 
 
+def observed_moments(panel: Panel, axis: int | tuple[int, ...]):
+    """Count, mean and population variance of the observed values along ``axis``.
+
+    Observed: inside each series' length and not missing. Sums in float64; the values are
+    centred on the mean rounded to their own float32 before squaring. Where nothing is
+    observed, the mean and variance are 0.0.
+
+    Parameters
+    ----------
+    panel : Panel
+    axis : int or tuple of int
+        Axes of ``panel.values`` (n_samples, n_channels, n_timepoints) to reduce.
+
+    Returns
+    -------
+    count, mean, var : ndarray
+        Each of ``panel.values``' shape with the reduced axes kept as size 1.
+    """
+    observed = panel.observed_mask
+    count = observed.sum(axis=axis, keepdims=True)
+    total = np.sum(panel.values, axis=axis, keepdims=True, where=observed, dtype=np.float64)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    centred = panel.values - mean.astype(np.float32)
+    sq = np.sum(centred * centred, axis=axis, keepdims=True, where=observed, dtype=np.float64)
+    var = np.divide(sq, count, out=np.zeros_like(sq), where=count > 0)
+    return count, mean, var
+
+
+def is_constant(count: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """No observed value, or ``std < 1e-8 * max(1, |mean|)``: divide by 1.0, never by
+    rounding noise (the policy of scikit-learn's ``StandardScaler``)."""
+    return (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
+
+
+def scaled_panel(panel: Panel, values: np.ndarray) -> Panel:
+    """``panel`` with new ``values`` as float32, 0.0 at padding and missing positions, and
+    copies of its lengths and missing mask."""
+    values = values.astype(np.float32, copy=False)
+    values[~panel.observed_mask] = 0.0
+    return Panel(values, panel.lengths.copy(), panel.missing.copy(), panel.channel_names)
+
+
 class ChannelScaler(TransformerMixin, BaseEstimator):
     """Standardise each channel with statistics over observed values only.
 
@@ -83,15 +125,9 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
             The fitted scaler.
         """
         panel = to_panel(X)
-        observed = panel.observed_mask
-        count = observed.sum(axis=(0, 2))
-        total = np.sum(panel.values, axis=(0, 2), where=observed, dtype=np.float64)
-        mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-        centred = panel.values - mean.astype(np.float32)[None, :, None]
-        sq = np.sum(centred * centred, axis=(0, 2), where=observed, dtype=np.float64)
-        var = np.divide(sq, count, out=np.zeros_like(sq), where=count > 0)
+        count, mean, var = (a.ravel() for a in observed_moments(panel, axis=(0, 2)))
         std = np.sqrt(var)
-        constant = (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
+        constant = is_constant(count, mean, std)
         self.mean_ = mean if self.with_mean else np.zeros_like(mean)
         self.var_ = var
         self.scale_ = np.where(constant | (not self.with_std), 1.0, std)
@@ -109,11 +145,6 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
             )
         return panel
 
-    def _apply(self, panel: Panel, values: np.ndarray) -> Panel:
-        values = values.astype(np.float32, copy=False)
-        values[~panel.observed_mask] = 0.0
-        return Panel(values, panel.lengths.copy(), panel.missing.copy(), panel.channel_names)
-
     def transform(self, X: Any) -> Panel:
         """Standardise each channel; padding and missing positions stay 0.0.
 
@@ -130,7 +161,7 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         panel = self._checked_panel(X)
         mean = self.mean_.astype(np.float32)[None, :, None]
         scale = self.scale_.astype(np.float32)[None, :, None]
-        return self._apply(panel, (panel.values - mean) / scale)
+        return scaled_panel(panel, (panel.values - mean) / scale)
 
     def inverse_transform(self, X: Any) -> Panel:
         """Undo :meth:`transform`; padding and missing positions stay 0.0.
@@ -148,7 +179,7 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         panel = self._checked_panel(X)
         mean = self.mean_.astype(np.float32)[None, :, None]
         scale = self.scale_.astype(np.float32)[None, :, None]
-        return self._apply(panel, panel.values * scale + mean)
+        return scaled_panel(panel, panel.values * scale + mean)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -187,14 +218,8 @@ def standardise_series(X: Any) -> Panel:
     [[-1.0, 1.0, 0.0], [-1.0, 0.0, 1.0]]
     """
     panel = to_panel(X)
-    observed = panel.observed_mask
-    count = observed.sum(axis=2, keepdims=True)
-    total = np.sum(panel.values, axis=2, keepdims=True, where=observed, dtype=np.float64)
-    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    centred = panel.values - mean
-    sq = np.sum(centred * centred, axis=2, keepdims=True, where=observed, dtype=np.float64)
-    std = np.sqrt(np.divide(sq, count, out=np.zeros_like(sq), where=count > 0))
-    constant = (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
-    values = (centred / np.where(constant, 1.0, std)).astype(np.float32)
-    values[~observed] = 0.0
-    return Panel(values, panel.lengths.copy(), panel.missing.copy(), panel.channel_names)
+    count, mean, var = observed_moments(panel, axis=2)
+    std = np.sqrt(var)
+    return scaled_panel(
+        panel, (panel.values - mean) / np.where(is_constant(count, mean, std), 1.0, std)
+    )
