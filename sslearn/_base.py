@@ -311,7 +311,7 @@ class BaseLiquidS4(BaseEstimator):
         if first:
             self.n_channels_ = panel.n_channels
             self.n_timepoints_ = int(panel.lengths.max())
-            self.series_scaled_ = isinstance(self.scale, str)  # "series"
+            self.series_scaled_ = isinstance(self.scale, str)  # "series"; a bool, also for np.bool_
             channels = bool(self.scale) and not self.series_scaled_
             self.scaler_ = ChannelScaler().fit(panel) if channels else None
             self._missing_indicator = self.missing_in_fit_ = panel.has_missing

@@ -46,10 +46,13 @@ def observed_moments(panel: Panel, axis: int | tuple[int, ...]):
     return count, mean, var
 
 
-def is_constant(count: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """No observed value, or ``std < 1e-8 * max(1, |mean|)``: divide by 1.0, never by
-    rounding noise (the policy of scikit-learn's ``StandardScaler``)."""
-    return (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
+def divisor(count: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """The standard deviation ``sqrt(var)``, or 1.0 where nothing was observed or the values
+    are constant (``std < 1e-8 * max(1, |mean|)``): never a division by rounding noise (the
+    policy of scikit-learn's ``StandardScaler``)."""
+    std = np.sqrt(var)
+    constant = (count == 0) | (std < _REL_TOL * np.maximum(1.0, np.abs(mean)))
+    return np.where(constant, 1.0, std)
 
 
 def scaled_panel(panel: Panel, values: np.ndarray) -> Panel:
@@ -126,11 +129,9 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         """
         panel = to_panel(X)
         count, mean, var = (a.ravel() for a in observed_moments(panel, axis=(0, 2)))
-        std = np.sqrt(var)
-        constant = is_constant(count, mean, std)
         self.mean_ = mean if self.with_mean else np.zeros_like(mean)
         self.var_ = var
-        self.scale_ = np.where(constant | (not self.with_std), 1.0, std)
+        self.scale_ = divisor(count, mean, var) if self.with_std else np.ones_like(var)
         self.n_observed_ = count.astype(np.int64)
         self.n_channels_ = panel.n_channels
         return self
@@ -219,7 +220,4 @@ def standardise_series(X: Any) -> Panel:
     """
     panel = to_panel(X)
     count, mean, var = observed_moments(panel, axis=2)
-    std = np.sqrt(var)
-    return scaled_panel(
-        panel, (panel.values - mean) / np.where(is_constant(count, mean, std), 1.0, std)
-    )
+    return scaled_panel(panel, (panel.values - mean) / divisor(count, mean, var))

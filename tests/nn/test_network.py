@@ -81,7 +81,7 @@ def conv_reference(z, weight, bias):
     channels, _, width = weight.shape
     out = torch.empty_like(z)
     for k in range(z.shape[-1]):
-        acc = bias.clone().expand(z.shape[0], channels).clone()
+        acc = bias.expand(z.shape[0], channels).clone()
         for j in range(width):
             if k - j >= 0:
                 acc = acc + weight[:, 0, width - 1 - j] * z[:, :, k - j]
