@@ -12,8 +12,8 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 fi
 export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
-python3 benchmarks/bench_layer.py --anchor "${1:-.anchor/naive_ssm_gpu.py}" \
+timeout 240 python3 benchmarks/bench_layer.py --anchor "${1:-.anchor/naive_ssm_gpu.py}" \
   --out "$out/bench_layer.md" >"$out/bench_layer.log" 2>&1
-python3 benchmarks/bench_stream.py >"$out/bench_stream.md" 2>"$out/bench_stream.log"
-python3 -m pytest -q tests -m cuda -p no:cacheprovider >"$out/cuda_tests.log" 2>&1
+timeout 90 python3 benchmarks/bench_stream.py >"$out/bench_stream.md" 2>"$out/bench_stream.log"
+timeout 330 python3 -m pytest -q tests -m cuda -p no:cacheprovider >"$out/cuda_tests.log" 2>&1
 tail -3 "$out/cuda_tests.log"
