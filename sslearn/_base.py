@@ -105,7 +105,7 @@ class BaseLiquidS4(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "scale": ["boolean", StrOptions({"series"})],
+        "scale": ["boolean", StrOptions({"series", "both"})],
         "missing_at_predict": [StrOptions({"warn", "error", "ignore"})],
         "time_unit": [Interval(Real, 0, None, closed="neither"), None],
         "device": [str, torch.device],
@@ -150,7 +150,7 @@ class BaseLiquidS4(BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=30,
         tol=1e-4,
-        scale=True,
+        scale="both",
         missing_at_predict="warn",
         time_unit=None,
         device="auto",
@@ -311,8 +311,9 @@ class BaseLiquidS4(BaseEstimator):
         if first:
             self.n_channels_ = panel.n_channels
             self.n_timepoints_ = int(panel.lengths.max())
-            self.series_scaled_ = isinstance(self.scale, str)  # "series"; a bool, also for np.bool_
-            channels = bool(self.scale) and not self.series_scaled_
+            # "series" or "both"; a bool, also for np.bool_
+            self.series_scaled_ = isinstance(self.scale, str)
+            channels = bool(self.scale) and self.scale != "series"
             self.scaler_ = ChannelScaler().fit(panel) if channels else None
             self._missing_indicator = self.missing_in_fit_ = panel.has_missing
             self._start_times(stamps)
@@ -420,32 +421,39 @@ class BaseLiquidS4(BaseEstimator):
     def _series_set(self, panel: Panel, targets=None, weights=None, gaps=None) -> SeriesSet:
         """The network's inputs: scaled values (plus missingness channels, plus the time
         ``gaps`` (n_samples, n_timepoints) as the last channel) and lengths."""
+        scaled = []
+        if self.scaler_ is not None:
+            scaled.append(self.scaler_.transform(panel).values)
         if self._series_scaled():
-            panel = standardise_series(panel)
-        elif self.scaler_ is not None:
-            panel = self.scaler_.transform(panel)
-        values = panel.values
+            scaled.append(standardise_series(panel).values)
+        values = np.concatenate(scaled, axis=1) if scaled else panel.values
         if self._missing_indicator:
             values = np.concatenate([values, panel.missing.astype(np.float32)], axis=1)
         if gaps is not None:
             values = np.concatenate([values, gaps[:, None, :]], axis=1)
         return SeriesSet.from_numpy(values, panel.lengths, targets, weights)
 
+    def _channel_copies(self) -> int:
+        """How many network input channels each data channel becomes: one per scaling
+        (two with ``scale="both"``), plus its missingness indicator."""
+        both = self._series_scaled() and self.scaler_ is not None
+        return 1 + int(both) + int(self._missing_indicator)
+
     def _series_scaled(self) -> bool:
-        """Whether each series is standardised by its own statistics (``scale="series"``;
-        models saved before the option: no)."""
+        """Whether each series is standardised by its own statistics (``scale="series"``
+        or ``"both"``; models saved before the option: no)."""
         return bool(getattr(self, "series_scaled_", False))
 
-    def _check_channel_scaling(self, what: str) -> None:
-        """A clear error where ``what`` needs the affine per-channel scaling of
-        ``scale=True``, which ``scale="series"`` replaces."""
+    def _check_causal_scaling(self, what: str) -> None:
+        """A clear error where ``what`` reads a series step by step, which the per-series
+        standardisation of ``scale="series"`` or ``"both"`` cannot."""
         if self._series_scaled():
             raise ValueError(
                 f"{what} is not available for a {type(self).__name__} fitted with "
-                "scale='series': each series is standardised by the mean and standard "
-                "deviation of all its steps, which are known only once the series has ended "
-                "and are not an affine map of the input. Fit with scale=True (per-channel "
-                "statistics from the training set) instead."
+                f"scale={self.scale!r}: each series is standardised by the mean and standard "
+                "deviation of all its steps, which are known only once the series has ended. "
+                "Fit with scale=True (per-channel statistics from the training set) to "
+                "read series step by step."
             )
 
     # -- irregular sampling (times) --------------------------------------------------------
@@ -672,8 +680,8 @@ default=None
         ValueError
             If the estimator was fitted with ``bidirectional=True`` (the default), whose
             layers read each series backwards from its end: fit with
-            ``bidirectional=False`` to stream. Likewise with ``scale="series"``, whose
-            statistics need the whole series: fit with ``scale=True``.
+            ``bidirectional=False`` to stream. Likewise with ``scale="series"`` or
+            ``"both"``, whose statistics need the whole series: fit with ``scale=True``.
 
         Examples
         --------
@@ -691,7 +699,7 @@ default=None
         True
         """
         check_is_fitted(self)
-        self._check_channel_scaling("stream()")
+        self._check_causal_scaling("stream()")
         return open_stream(self, n_series)
 
     def _check_missing(self, panel: Panel) -> None:
@@ -747,8 +755,11 @@ default=None
         A series' attributions sum to ``f(X) - f(baseline)`` up to the error of an
         ``n_steps``-point quadrature (completeness). They are in the units of the explained
         output and refer to the values as given: the channel scaling of ``scale=True`` is
-        affine per channel, which integrated gradients pass through exactly (a model fitted
-        with ``scale="series"`` raises ``ValueError``).
+        affine per channel, which integrated gradients pass through exactly. With
+        ``scale="series"`` or ``"both"`` (each series also standardised by its own
+        statistics, which is not affine) every copy the network reads of a value is
+        attributed along its own path from the baseline's copy, and the value's attribution
+        is their sum; completeness holds all the same.
 
         Parameters
         ----------
@@ -757,8 +768,8 @@ default=None
         baseline : array-like of shape (n_samples, n_channels, n_timepoints) or (n_channels,), \
 default=None
             The reference input, in the units of ``X``. None: each channel's training mean
-            (``scaler_.mean_``), or 0 with ``scale=False``; both are what the network reads
-            for a missing value.
+            (``scaler_.mean_``), or 0 without it (``scale=False`` or ``"series"``); both are
+            what the network reads for a missing value.
         target : label, array-like of shape (n_samples,) or int, default=None
             What to explain. Classifier: a class label, or one per series; None explains the
             predicted class. The explained output is the class's logit, or with
@@ -798,7 +809,6 @@ default=None
         (3, 2, 16)
         """
         check_is_fitted(self)
-        self._check_channel_scaling("explain()")
         from sslearn import _explain
 
         _explain.check_method(method)
@@ -870,7 +880,7 @@ default=None
         (``_architecture``), in evaluation mode on the CPU, leaving torch's global random
         state as it was.
         """
-        n_inputs = self.n_channels_ * (2 if self._missing_indicator else 1)
+        n_inputs = self.n_channels_ * self._channel_copies()
         current = {name: getattr(self, name) for name in self._architecture}
         with RNG_LOCK, torch.random.fork_rng(devices=[]):
             vars(self).update(self._architecture)

@@ -99,7 +99,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         self,
         *,
         d_model=64,
-        n_layers=4,
+        n_layers=2,
         d_state=64,
         ssm="diag",
         liquid_kernel="kb",

@@ -9,6 +9,13 @@ The network reads channels standardised by ``scaler_``, ``z = (x - mean) / scale
 map per channel. Along the same straight path ``(x - b) * df/dx = (z - z_b) * df/dz``, so the
 attributions computed on the scaled inputs are already those of the raw inputs, exactly,
 and they sum to the difference of outputs in the user's units.
+
+With ``scale="series"`` or ``"both"`` the network also (or only) reads each series
+standardised by its own statistics, which is not affine in the raw values: a series and
+every multiple of it standardise alike, so along a path from a constant baseline that copy
+would not move at all. The attributions are then computed on the network's inputs, each
+copy of a value along its own straight path from the baseline's copy, and a value's
+attribution is the sum over its copies. Completeness still holds in the user's units.
 """
 
 from __future__ import annotations
@@ -142,8 +149,11 @@ def integrated_gradients(
     base_panel = Panel(base, panel.lengths, panel.missing, panel.channel_names)
     inputs = estimator._series_set(panel, gaps=gaps)
     baselines = estimator._series_set(base_panel, gaps=gaps)
+    # the attributed inputs: every scaled copy of the channels (two with scale="both");
     # the rest of the network's inputs: missingness channels, time gaps
     n_channels = panel.n_channels
+    copies = estimator._channel_copies() - int(estimator._missing_indicator)
+    n_values = copies * n_channels
 
     dtype = estimator._inference_dtype(device)
     network = estimator.network_.to(device)
@@ -170,7 +180,7 @@ def integrated_gradients(
         x = inputs.values[rows, :, :length].to(device, dtype=dtype)
         b = baselines.values[rows, :, :length].to(device, dtype=dtype)
         lengths = None if int(lengths_cpu.min()) == length else lengths_cpu.to(device)
-        values, rest = x[:, :n_channels], x[:, n_channels:]
+        values, rest = x[:, :n_values], x[:, n_values:]
         if by_prediction:
             with torch.no_grad():
                 index = explained(x, lengths).argmax(dim=1)
@@ -178,10 +188,11 @@ def integrated_gradients(
             index = torch.as_tensor(chosen[rows], device=device)
         result = ig.attribute(
             values.contiguous(),
-            baselines=b[:, :n_channels].contiguous(),
+            baselines=b[:, :n_values].contiguous(),
             additional_forward_args=(rest.contiguous(), lengths, index),
             n_steps=n_steps,
         )
-        attributions[rows, :, :length] = result.detach().cpu().numpy()
+        result = result.detach().cpu().numpy()
+        attributions[rows, :, :length] = result.reshape(len(rows), copies, n_channels, -1).sum(1)
     attributions[~observed] = np.nan
     return attributions

@@ -23,6 +23,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from sslearn.data._scale import _REL_TOL
 from sslearn.nn.cores.frozen import frozen_network
 
 MODES = ("sequence", "step")
@@ -31,23 +32,48 @@ OPSET = 18
 
 class _Inputs(nn.Module):
     """Raw values (B, C, ...) -> the network's input, as the estimators build it: the
-    channel scaling, 0 (the training mean) at a NaN and, when the network has them, the
-    missingness channels."""
+    channel scaling and/or each series standardised by its own statistics (``scale``), 0
+    (the training mean) at a NaN and, when the network has them, the missingness channels.
 
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, indicator: bool) -> None:
+    ``series`` standardises each (series, channel) over its non-NaN steps, as
+    :func:`~sslearn.data.standardise_series` does: whole series only (``mode="sequence"``).
+    """
+
+    def __init__(
+        self, mean: np.ndarray, scale: np.ndarray, indicator: bool, *, channel: bool = True,
+        series: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__()
-        self.indicator = indicator
+        self.indicator, self.channel, self.series = indicator, channel, series
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         missing = torch.isnan(x)
-        shape = (-1,) + (1,) * (x.ndim - 2)
-        scaled = (x - self.mean.view(shape)) / self.scale.view(shape)
-        scaled = torch.where(missing, torch.zeros_like(scaled), scaled)
+        zero = torch.zeros_like(x)
+        copies = []
+        if self.channel:
+            shape = (-1,) + (1,) * (x.ndim - 2)
+            scaled = (x - self.mean.view(shape)) / self.scale.view(shape)
+            copies.append(torch.where(missing, zero, scaled))
+        if self.series:
+            copies.append(_standardised_series(torch.where(missing, zero, x), ~missing))
         if self.indicator:
-            scaled = torch.cat([scaled, missing.to(scaled.dtype)], dim=1)
-        return scaled
+            copies.append(missing.to(x.dtype))
+        return torch.cat(copies, dim=1) if len(copies) > 1 else copies[0]
+
+
+def _standardised_series(x: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """Each (series, channel) of ``x`` (B, C, L), 0 where not ``observed``, standardised by
+    the mean and population standard deviation of its observed steps; the divisor is 1.0
+    where the series is constant or unobserved (the rule of ``sslearn.data._scale``)."""
+    weight = observed.to(x.dtype)
+    count = weight.sum(dim=-1, keepdim=True)
+    mean = x.sum(dim=-1, keepdim=True) / count.clamp_min(1.0)
+    centred = (x - mean) * weight
+    std = torch.sqrt((centred * centred).sum(dim=-1, keepdim=True) / count.clamp_min(1.0))
+    constant = (count == 0) | (std < _REL_TOL * torch.clamp(mean.abs(), min=1.0))
+    return centred / torch.where(constant, torch.ones_like(std), std)
 
 
 class _ClassifierOutputs(nn.Module):
@@ -142,7 +168,9 @@ class StepPredictor(SequencePredictor):
 
 def predictor(estimator: Any, mode: str = "sequence", n_timesteps: int | None = None):
     """The torch module that :func:`export_onnx` traces (float32, on the CPU)."""
-    estimator._check_channel_scaling("ONNX export")
+    series = estimator._series_scaled()
+    if series and mode == "step":
+        estimator._check_causal_scaling("ONNX export with mode='step'")
     network = estimator.network_
     convolution = mode == "sequence" and network.config.get("liquid_kernel") != "exact"
     frozen = frozen_network(network, kernel_length=n_timesteps if convolution else None)
@@ -152,6 +180,8 @@ def predictor(estimator: Any, mode: str = "sequence", n_timesteps: int | None = 
         np.zeros(channels) if scaler is None else scaler.mean_,
         np.ones(channels) if scaler is None else scaler.scale_,
         bool(estimator._missing_indicator),
+        channel=scaler is not None or not series,
+        series=series,
     )
     outputs = (_ClassifierOutputs if is_classifier(estimator) else _RegressorOutputs)(estimator)
     kind = StepPredictor if mode == "step" else SequencePredictor

@@ -369,17 +369,51 @@ def test_series_scaling_ignores_each_series_gain_and_offset(Estimator):
     np.testing.assert_allclose(
         getattr(model, method)(moved), getattr(model, method)(Xt), rtol=1e-3, atol=1e-4
     )
-    plain = Estimator(**TINY).fit(X, y)
+    plain = Estimator(**TINY, scale=True).fit(X, y)
     assert not plain.series_scaled_ and plain.scaler_ is not None
 
 
-def test_series_scaling_refuses_stream_explain_and_export(tmp_path):
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_both_scalings_side_by_side(Estimator):
+    """scale="both": the network reads the channel-scaled channels, then the same channels
+    standardised per series, then the missingness channels; the float64 loop below is the
+    reference of both."""
+    from sslearn.data import to_panel
+
+    X, y = data_for(Estimator, n_channels=2)
+    X = X.copy()
+    X[1, :, 5] = np.nan  # a missing step: missingness channels, NaN left out of the moments
+    model = Estimator(**TINY, scale="both").fit(X, y)
+    assert model.series_scaled_ and model.scaler_ is not None
+    n_channels = X.shape[1]
+    assert model.network_.encoder.in_features == 3 * n_channels
+    values = model._series_set(to_panel(X)).values.numpy()
+    expected = np.zeros((len(X), 3 * n_channels, X.shape[2]))
+    for i in range(len(X)):
+        for c in range(n_channels):
+            observed = ~np.isnan(X[i, c])
+            x = X[i, c, observed].astype(np.float64)
+            channel = (x - model.scaler_.mean_[c]) / model.scaler_.scale_[c]
+            series = (x - x.mean()) / x.std()
+            expected[i, c, observed] = channel
+            expected[i, n_channels + c, observed] = series
+            expected[i, 2 * n_channels + c] = ~observed
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_scale_defaults():
+    """Measured defaults (RESULTS §3): per-channel for the classifier, both for the regressor."""
+    assert LiquidS4Classifier().scale is True
+    assert LiquidS4Regressor().scale == "both"
+
+
+@pytest.mark.parametrize("scale", ["series", "both"])
+def test_per_series_scaling_refuses_to_stream(scale):
     X, y = sines()
-    clf = LiquidS4Classifier(**TINY, scale="series", bidirectional=False).fit(X, y)
-    for call in (clf.stream, lambda: clf.explain(X[:2])):
-        with pytest.raises(ValueError, match=r"scale='series'.*scale=True"):
-            call()
+    clf = LiquidS4Classifier(**TINY, scale=scale, bidirectional=False).fit(X, y)
+    with pytest.raises(ValueError, match=rf"stream\(\).*scale='{scale}'.*scale=True"):
+        clf.stream()
     from sslearn._onnx import predictor
 
-    with pytest.raises(ValueError, match=r"ONNX export.*scale='series'"):
-        predictor(clf)
+    with pytest.raises(ValueError, match=rf"ONNX export with mode='step'.*scale='{scale}'"):
+        predictor(clf, mode="step")

@@ -25,15 +25,34 @@ def _assert_complete(attributions, f_x, f_b):
     assert np.all(np.abs(total - gap) <= 0.05 * np.abs(gap) + 1e-4), (total, gap)
 
 
-@pytest.mark.parametrize("liquid_kernel", [None, "kb"])
-def test_regressor_completeness_in_user_units(liquid_kernel, device):
+@pytest.mark.parametrize(
+    ("liquid_kernel", "scale"), [(None, True), ("kb", True), ("kb", "both"), (None, "series")]
+)
+def test_regressor_completeness_in_user_units(liquid_kernel, scale, device):
+    """Also with the per-series standardisation (not affine): each copy the network reads
+    is attributed along its own path, and the sum over copies stays complete."""
     X, _ = _data()
     y = X[:, 0, -4:].mean(axis=1) * 5.0 + 100.0
-    model = LiquidS4Regressor(**{**FAST, "device": device}, liquid_kernel=liquid_kernel).fit(X, y)
+    model = LiquidS4Regressor(
+        **{**FAST, "device": device}, liquid_kernel=liquid_kernel, scale=scale
+    ).fit(X, y)
     attributions = model.explain(X[:6])
     assert attributions.shape == (6, 2, 16) and attributions.dtype == np.float64
-    baseline = np.broadcast_to(model.scaler_.mean_[None, :, None], X[:6].shape)
+    assert np.abs(attributions).sum() > 0
+    means = np.zeros(2) if model.scaler_ is None else model.scaler_.mean_
+    baseline = np.broadcast_to(means[None, :, None], X[:6].shape)
     _assert_complete(attributions, model.predict(X[:6]), model.predict(baseline))
+
+
+def test_series_copy_is_attributed_along_its_own_path():
+    """scale="both": a baseline that differs from X by a per-series gain and offset leaves the
+    series-standardised copy unchanged, so only the channel-scaled copy moves and is
+    attributed; with a constant baseline both copies move and their sum stays complete."""
+    X, rng = _data()
+    model = LiquidS4Regressor(**FAST, scale="both").fit(X, rng.randn(len(X)))
+    moved = 0.5 * X[:4] + 1.0
+    attributions = model.explain(X[:4], baseline=moved)
+    _assert_complete(attributions, model.predict(X[:4]), model.predict(moved))
 
 
 @pytest.mark.parametrize("liquid_kernel", [None, "kb"])

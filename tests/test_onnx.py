@@ -88,6 +88,20 @@ def test_sequence_regressor_in_target_units(tmp_path):
     np.testing.assert_allclose(prediction, univariate.predict(Xt[:, :1]), **CLOSE)
 
 
+@pytest.mark.parametrize("scale", ["series", "both"])
+def test_sequence_with_per_series_scaling(tmp_path, scale):
+    """Each whole series standardised by its own non-NaN steps inside the graph."""
+    X, _, y = training_data(missing=True)
+    reg = LiquidS4Regressor(**SMALL, scale=scale).fit(10 + 3 * X, y)
+    run = session(export_onnx(reg, tmp_path / "model.onnx"))
+    for length in (3, 12):
+        Xt = 10 + 3 * fresh_series(length=length)
+        Xt[1, 0, 1] = Xt[3, 1, :] = np.nan  # a missing value; a channel with none observed
+        Xt[4, 0] = 7.0  # a constant channel: divisor 1
+        (prediction,) = run.run(None, {"x": Xt})
+        np.testing.assert_allclose(prediction, reg.predict(Xt), **CLOSE)
+
+
 def initial_state(run, n_series):
     """Zeros, but -inf for the running maximum, in the shapes the graph declares."""
     return {
@@ -120,6 +134,7 @@ def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, co
         n_estimators=n_estimators,
         conv_width=conv_width,
         bidirectional=False,
+        scale=True,  # the regressor's default "both" needs whole series
     ).fit(X, labels if estimator is LiquidS4Classifier else targets)
     predict = model.predict_proba if estimator is LiquidS4Classifier else model.predict
     path = export_onnx(model, tmp_path / "step.onnx", mode="step")

@@ -107,11 +107,12 @@ def test_ensemble_and_liquid_kernel_round_trip(params, tmp_path):
     assert_same_predictions(round_trip(clf, tmp_path / "m.sslearn"), clf, fresh())
 
 
-def test_series_scaling_round_trip(tmp_path):
+@pytest.mark.parametrize("scale", ["series", "both"])
+def test_series_scaling_round_trip(scale, tmp_path):
     X, y = frequencies()
-    reg = LiquidS4Regressor(**FAST, scale="series").fit(X, y)
+    reg = LiquidS4Regressor(**FAST, scale=scale).fit(X, y)
     loaded = round_trip(reg, tmp_path / "m.sslearn")
-    assert loaded.series_scaled_ and loaded.scaler_ is None
+    assert loaded.series_scaled_ and (loaded.scaler_ is None) == (scale == "series")
     assert_same_predictions(loaded, reg, fresh(n_channels=1))
 
 

@@ -15,7 +15,7 @@ from ._toy import TINY
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # unidirectional (a stream cannot read backwards), 2 epochs: enough to move every weight
-STREAMABLE = {**TINY, "max_epochs": 2, "bidirectional": False}
+STREAMABLE = {**TINY, "max_epochs": 2, "bidirectional": False, "scale": True}
 
 
 def tolerance(device="cpu"):
@@ -100,7 +100,7 @@ def test_regressor_in_target_units(scale, n_estimators, n_outputs):
     rng = np.random.RandomState(3)
     y = 50.0 + 20.0 * rng.randn(len(X), *(() if n_outputs is None else (n_outputs,)))
     reg = LiquidS4Regressor(
-        **STREAMABLE, scale=scale, n_estimators=n_estimators, ssm="lssl", pooling="last"
+        **{**STREAMABLE, "scale": scale}, n_estimators=n_estimators, ssm="lssl", pooling="last"
     ).fit(X, y)
     stream = check_prefixes(reg, fresh_series(seed=4), [1, 1, 3, 4], ("predict",))
     assert isinstance(stream, RegressorStream)
