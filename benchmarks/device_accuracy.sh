@@ -11,6 +11,12 @@
 #   bash benchmarks/device_accuracy.sh conv     # short causal convolutions before the SSMs, one process
 #   bash benchmarks/device_accuracy.sh inside   # norm, init, dt range, weight decay in the recipe, one process
 #   bash benchmarks/device_accuracy.sh series   # per-series standardisation (scale="series"), one process
+#   bash benchmarks/device_accuracy.sh scaling  # scale="series" and "both" on the developer set, then
+#                                                 the SCP1 grid under the protocol on SCP2; one process
+#   bash benchmarks/device_accuracy.sh regress  # scale="both" with one more lever each, the regression sets
+#   bash benchmarks/device_accuracy.sh knobs    # the classifier with one untried knob each; CUDA tests of scale
+#   bash benchmarks/device_accuracy.sh confirm  # today's defaults: fit seconds against the issue's start, protocol grid
+#   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -27,6 +33,8 @@ limit=${LIMIT:-540}
 base=${BASELINES:-benchmarks/results/baselines_h200.json}
 [ "${1:-screen}" = screen ] || export BENCH_THREADS=1
 acc=benchmarks/bench_accuracy.py
+# the grid selected on validation under the published protocol (SCP1 since 2026-12-04)
+PROTOCOL_GRID='[{}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30}, {"n_estimators": 3}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30, "n_estimators": 3}]'
 
 if [ "${1:-screen}" = screen ]; then
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
@@ -124,6 +132,57 @@ elif [ "$1" = series ]; then
   # z-normalisation); the whole developer set, one process alone on the GPU
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/series.json" \
     --baselines-in "$base" --sweep '{"scale": "series"}' >"$out/series.log" 2>&1
+elif [ "$1" = scaling ]; then
+  # per-series standardisation in place of (scale="series") or beside (scale="both") the
+  # per-channel one, over the whole developer set; then SCP2 under the published protocol
+  # with the grid SCP1 was measured with. One process at a time: processes that share the
+  # GPU time-slice it and every fit slows 5-10 times.
+  timeout "${LIMIT_SWEEP:-300}" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/scaling.json" \
+    --baselines-in "$base" --sweep '{"scale": "series"}' '{"scale": "both"}' \
+    >"$out/scaling.log" 2>&1
+  timeout "${LIMIT_PROTOCOL:-240}" python3 benchmarks/bench_uea_protocol.py --workers 1 \
+    --datasets SelfRegulationSCP2 --out "$out/uea_scp2.json" --grid "$PROTOCOL_GRID" \
+    >"$out/uea_scp2.log" 2>&1
+elif [ "$1" = regress ]; then
+  # the regressor with scale="both" plus one lever each on the three regression sets, one
+  # process alone on the GPU (its fit seconds are the clean timings)
+  both='"scale": "both"'
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/regress.json" \
+    --datasets Tecator CardanoSentiment VitalSigns-HR-RR --baselines-in "$base" \
+    --sweep '{}' "{$both}" "{$both, \"conv_width\": 4}" "{$both, \"pooling\": \"mean+max\"}" \
+    "{$both, \"augment\": {\"jitter\": 0.01, \"scale\": 0.05, \"warp\": 0.05}}" \
+    "{$both, \"augment\": {\"jitter\": 0.01}}" "{$both, \"norm\": \"batch\"}" \
+    "{$both, \"n_estimators\": 3}" "{$both, \"d_model\": 128}" \
+    >"$out/regress.log" 2>&1
+elif [ "$1" = knobs ]; then
+  # the CUDA tests of the per-series scalings (explain on the GPU), then the classifier with
+  # one untried knob each on the ten classification sets, one process alone on the GPU
+  timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_explain.py tests/test_base.py \
+    -k "cuda or scal or series" >"$out/pytest_scale_cuda.log" 2>&1
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/knobs.json" \
+    --datasets SelfRegulationSCP1 EyesOpenShut BasicMotions JapaneseVowels \
+    PickupGestureWiimoteZ ArrowHead OSULeaf GunPoint ItalyPowerDemand VitalSigns-rhythm \
+    --baselines-in "$base" --sweep '{"lr": 0.03}' '{"n_layers": 2}' '{"ssm_lr": 0.01}' \
+    '{"d_state": 16}' >"$out/knobs.log" 2>&1
+elif [ "$1" = confirm ]; then
+  # today's defaults against the issue's starting ones (spelled out: two of today's defaults
+  # changed since, n_layers and scale), one process alone on the GPU, seeds 0 and 1; then
+  # SCP1 and SCP2 under the published protocol with the grid
+  timeout "${LIMIT_TIMING:-260}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
+    --baselines-in "$base" --sweep '{"liquid_kernel": null, "pooling": "mean", "augment": null,
+    "max_epochs": 200, "n_iter_no_change": 30, "n_layers": 4, "scale": true}' '{}' \
+    >"$out/confirm.log" 2>&1
+  timeout "${LIMIT_PROTOCOL:-240}" python3 benchmarks/bench_uea_protocol.py --workers 1 \
+    --out "$out/uea_confirm.json" --grid "$PROTOCOL_GRID" >"$out/uea_confirm.log" 2>&1
+elif [ "$1" = depth ]; then
+  # depth and width after the classifier's move to two blocks, one process alone on the GPU
+  timeout 80 python3 $acc --seeds 0 1 2 --workers 1 --out "$out/depth_reg.json" \
+    --datasets Tecator CardanoSentiment VitalSigns-HR-RR --baselines-in "$base" \
+    --sweep '{"n_layers": 2}' >"$out/depth_reg.log" 2>&1
+  timeout "${LIMIT:-170}" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/depth_cls.json" \
+    --datasets SelfRegulationSCP1 EyesOpenShut BasicMotions JapaneseVowels \
+    PickupGestureWiimoteZ ArrowHead OSULeaf GunPoint ItalyPowerDemand VitalSigns-rhythm \
+    --baselines-in "$base" --sweep '{"n_layers": 1}' '{"d_model": 128}' >"$out/depth_cls.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)
