@@ -17,6 +17,7 @@
 #   bash benchmarks/device_accuracy.sh knobs    # the classifier with one untried knob each; CUDA tests of scale
 #   bash benchmarks/device_accuracy.sh confirm  # today's defaults: fit seconds against the start, protocol grid
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
+#   bash benchmarks/device_accuracy.sh liquid2  # liquid_kernel=None in the two-block classifier, eight smaller sets
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -183,6 +184,13 @@ elif [ "$1" = depth ]; then
     --datasets SelfRegulationSCP1 EyesOpenShut BasicMotions JapaneseVowels \
     PickupGestureWiimoteZ ArrowHead OSULeaf GunPoint ItalyPowerDemand VitalSigns-rhythm \
     --baselines-in "$base" --sweep '{"n_layers": 1}' '{"d_model": 128}' >"$out/depth_cls.log" 2>&1
+elif [ "$1" = liquid2 ]; then
+  # the liquid question again after the move to two blocks: None against the default "kb"
+  # (the knobs call's n_layers=2 column) on the eight smaller classification sets
+  timeout "${LIMIT:-90}" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/liquid2.json" \
+    --datasets EyesOpenShut BasicMotions JapaneseVowels PickupGestureWiimoteZ ArrowHead \
+    OSULeaf GunPoint ItalyPowerDemand --baselines-in "$base" \
+    --sweep '{"liquid_kernel": null}' >"$out/liquid2.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)
