@@ -446,13 +446,17 @@ class BaseLiquidS4(BaseEstimator):
 
     def _check_causal_scaling(self, what: str) -> None:
         """A clear error where ``what`` reads a series step by step, which the per-series
-        standardisation of ``scale="series"`` or ``"both"`` cannot."""
+        standardisation of ``scale="series"`` or ``"both"`` cannot (naming the other fix,
+        ``bidirectional=False``, when the network also needs it)."""
         if self._series_scaled():
+            also = ""
+            if self.network_.config.get("bidirectional"):
+                also = " and bidirectional=False (layers that read forwards only)"
             raise ValueError(
                 f"{what} is not available for a {type(self).__name__} fitted with "
                 f"scale={self.scale!r}: each series is standardised by the mean and standard "
                 "deviation of all its steps, which are known only once the series has ended. "
-                "Fit with scale=True (per-channel statistics from the training set) to "
+                f"Fit with scale=True (per-channel statistics from the training set){also} to "
                 "read series step by step."
             )
 

@@ -407,6 +407,15 @@ def test_scale_defaults():
     assert LiquidS4Regressor().scale == "both"
 
 
+def test_default_regressor_names_both_fixes_for_streaming():
+    """The regressor's defaults (bidirectional, scale="both") need two changes to stream:
+    one error names both."""
+    X, y = frequencies()
+    reg = LiquidS4Regressor(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match=r"scale=True .* and bidirectional=False"):
+        reg.stream()
+
+
 @pytest.mark.parametrize("scale", ["series", "both"])
 def test_per_series_scaling_refuses_to_stream(scale):
     X, y = sines()
