@@ -18,6 +18,7 @@
 #   bash benchmarks/device_accuracy.sh confirm  # today's defaults: fit seconds against the start, protocol grid
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
 #   bash benchmarks/device_accuracy.sh liquid2  # liquid_kernel=None in the two-block classifier, eight smaller sets
+#   bash benchmarks/device_accuracy.sh liquid3  # every liquid kernel in today's recipe, the whole developer set
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -191,6 +192,13 @@ elif [ "$1" = liquid2 ]; then
     --datasets EyesOpenShut BasicMotions JapaneseVowels PickupGestureWiimoteZ ArrowHead \
     OSULeaf GunPoint ItalyPowerDemand --baselines-in "$base" \
     --sweep '{"liquid_kernel": null}' >"$out/liquid2.log" 2>&1
+elif [ "$1" = liquid3 ]; then
+  # the liquid question inside today's recipe (two-block classifier, regressor with
+  # scale="both"): each kernel and degree on the whole developer set, one process
+  timeout "${LIMIT:-560}" python3 $acc --seeds 0 1 2 --workers 1 --out "$out/liquid3.json" \
+    --baselines-in "$base" --sweep '{}' '{"liquid_kernel": null}' '{"liquid_kernel": "pb"}' \
+    '{"liquid_kernel": "exact"}' '{"liquid_degree": 3}' '{"liquid_kernel": "pb", "liquid_degree": 3}' \
+    >"$out/liquid3.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)
