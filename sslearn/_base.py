@@ -92,7 +92,7 @@ class BaseLiquidS4(BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "augment": [StrOptions(set(AUGMENT_PRESETS)), dict, None],
-        "dt_range": [StrOptions({"auto"}), tuple, None],
+        "dt_range": [StrOptions({"auto"}), tuple, list, None],
         "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

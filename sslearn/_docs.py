@@ -57,7 +57,7 @@ DOC_PARAMETERS = """
         100-epoch schedule raised the mean accuracy over the developer set from 0.860 to
         0.878 (``benchmarks/RESULTS.md`` §3); for the regressor it did not pay (magnitude
         scaling also blurs targets that depend on a signal's level).
-    dt_range : "auto", (float, float) or None, default=None
+    dt_range : "auto", (float, float) (a tuple or list) or None, default=None
         Range of the SSMs' log-uniform initial step sizes. None: ``(1e-3, 1e-1)``;
         ``"auto"``: from the longest training series of ``L`` steps,
         ``(1 / L, max(0.1, 10 / L))``, so that the time scales ``1 / dt`` reach from a few

@@ -105,6 +105,7 @@ def test_dt_range_auto_follows_the_series_length():
     assert clf._dt_range(1000) == (1e-3, 0.1)
     fixed = LiquidS4Classifier(dt_range=(0.01, 0.02))
     assert fixed._dt_range(40) == (0.01, 0.02)
+    assert LiquidS4Classifier(dt_range=[0.01, 0.02])._dt_range(40) == (0.01, 0.02)
     assert LiquidS4Classifier()._dt_range(40) == (1e-3, 1e-1)
     with pytest.raises(ValueError, match="dt_range"):
         LiquidS4Classifier(dt_range=(0.1, 0.01))._dt_range(40)
