@@ -19,6 +19,8 @@
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
 #   bash benchmarks/device_accuracy.sh liquid2  # liquid_kernel=None in the two-block classifier, eight smaller sets
 #   bash benchmarks/device_accuracy.sh liquid3  # every liquid kernel in today's recipe, the whole developer set
+#   bash benchmarks/device_accuracy.sh front    # step-size ranges and a convolutional front end
+#                                                 (screen_front_end.py), one process
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -199,6 +201,14 @@ elif [ "$1" = liquid3 ]; then
     --baselines-in "$base" --sweep '{}' '{"liquid_kernel": null}' '{"liquid_kernel": "pb"}' \
     '{"liquid_kernel": "exact"}' '{"liquid_degree": 3}' '{"liquid_kernel": "pb", "liquid_degree": 3}' \
     >"$out/liquid3.log" 2>&1
+elif [ "$1" = front ]; then
+  # faster SSM time scales (dt_range) and an FCN-style convolutional front end, screened on
+  # the whole developer set by swapping the network (benchmarks/screen_front_end.py); one
+  # process, one JSON line per fit, so a run cut short keeps what it finished
+  timeout "${LIMIT:-545}" python3 benchmarks/screen_front_end.py --out "$out/front.jsonl" \
+    --runs '[["base", {}], ["base", {"dt_range": [0.01, 1.0]}], ["base", {"dt_range": [0.001, 1.0]}],
+      ["stem_gap", {}], ["base", {"dt_range": [0.003, 1.0]}], ["fcn", {}],
+      ["stem_gap", {"dt_range": [0.001, 1.0]}], ["stem_skip", {}]]' >"$out/front.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)

@@ -1,0 +1,218 @@
+"""Screening (issue F): a convolutional front end before the SSM blocks, and step-size ranges.
+
+Not a feature of sslearn: the estimators' networks are swapped for a subclass here, so a
+lever can be measured on the developer set before it is built properly. One process runs
+every (variant, params, dataset, seed) fit in turn and appends one JSON line per fit to
+``--out`` (so a run cut short by a time limit keeps what it finished); at the end it prints
+the mean score of each variant per dataset.
+
+Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
+
+``base``
+    The estimators as they are (``params`` are estimator parameters, e.g. ``dt_range``).
+``stem``
+    Three convolutions (128, 256, 128 channels; widths 8, 5, 3; centred, "same" padding),
+    each followed by BatchNorm and ReLU and zeroed past each series' length (the FCN of
+    Wang et al. 2017); the encoder reads the stem's channels.
+``stem_skip``
+    As ``stem``, with the raw input concatenated to the stem's channels before the encoder.
+``stem_gap``
+    As ``stem_skip``, with the stem's channels also averaged over each series' valid steps
+    and handed to the head beside the SSM's pooled features.
+``stem_res0``
+    As ``stem_skip``, with the encoder's weights on the stem's channels initialised to zero
+    (the network starts as ``base``).
+``stem64_skip``
+    As ``stem_skip`` with 64 channels in every convolution.
+``fcn``
+    The stem alone: average pooling and a linear head, no SSM (a reference).
+
+Usage: ``python benchmarks/screen_front_end.py --runs '[["base", {}], ["fcn", {}]]'
+--datasets OSULeaf --seeds 0 1 2 --out screen.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _accuracy_data import DATASETS, load, score
+
+from sslearn import LiquidS4Classifier, LiquidS4Regressor
+from sslearn.nn.functional import length_mask
+from sslearn.nn.network import LiquidS4Network
+
+FCN = (128, 256, 128)
+VARIANTS = {
+    "base": None,
+    "stem": {"channels": FCN},
+    "stem_skip": {"channels": FCN, "skip": True},
+    "stem_gap": {"channels": FCN, "skip": True, "gap": True},
+    "stem_res0": {"channels": FCN, "skip": True, "zero_init": True},
+    "stem64_skip": {"channels": (64, 64, 64), "skip": True},
+    "fcn": {"channels": FCN, "fcn_only": True},
+}
+
+
+def masked_mean(h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Mean of (B, C, L) over each series' valid steps (padding is zero) -> (B, C)."""
+    if lengths is None:
+        return h.mean(-1)
+    return h.sum(-1) / lengths.clamp(min=1)[:, None].to(h.dtype)
+
+
+class ConvStem(nn.Module):
+    """Convolution -> BatchNorm -> ReLU per layer, "same" padding, zero past each length."""
+
+    def __init__(self, d_input: int, channels=FCN, widths=(8, 5, 3)) -> None:
+        super().__init__()
+        convs, norms, previous = [], [], d_input
+        for out, width in zip(channels, widths, strict=True):
+            convs.append(nn.Conv1d(previous, out, width, padding="same"))
+            norms.append(nn.BatchNorm1d(out))
+            previous = out
+        self.convs, self.norms, self.d_output = nn.ModuleList(convs), nn.ModuleList(norms), out
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        valid = None if lengths is None else length_mask(lengths, x.shape[-1])[:, None, :]
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            x = torch.relu(norm(conv(x)))
+            if valid is not None:
+                x = x * valid
+        return x
+
+
+class StemNetwork(LiquidS4Network):
+    """LiquidS4Network with a :class:`ConvStem` before its encoder (one member only)."""
+
+    def __init__(
+        self,
+        d_input: int,
+        d_output: int,
+        *,
+        channels=FCN,
+        skip: bool = False,
+        gap: bool = False,
+        zero_init: bool = False,
+        fcn_only: bool = False,
+        **config,
+    ) -> None:
+        super().__init__(d_input, d_output, **config)
+        if self.n_members != 1:
+            raise ValueError("the screening stem takes n_estimators=1")
+        d_model = config.get("d_model", 64)
+        self.stem = ConvStem(d_input, channels)
+        self.skip, self.gap, self.fcn_only = skip, gap, fcn_only
+        self.encoder = nn.Conv1d(self.stem.d_output + (d_input if skip else 0), d_model, 1)
+        if zero_init:  # the raw channels as nn.Linear(d_input, d_model) starts, the stem's 0
+            plain = nn.Linear(d_input, d_model)
+            with torch.no_grad():
+                self.encoder.weight.zero_()
+                self.encoder.weight[:, :d_input, 0] = plain.weight
+                self.encoder.bias.copy_(plain.bias)
+        pooled = 2 * d_model if config.get("pooling") == "mean+max" else d_model
+        if gap:
+            self.head = nn.Linear(pooled + self.stem.d_output, d_output)
+        if fcn_only:
+            self.head = nn.Linear(self.stem.d_output, d_output)
+
+    def _stem_input(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1, 2) if x.ndim == 4 else x
+
+    def embed(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        values = self._stem_input(x)
+        stem = self.stem(values, lengths)
+        if self.fcn_only:
+            return masked_mean(stem, lengths)
+        h = self.encoder(torch.cat([values, stem], 1) if self.skip else stem)
+        if lengths is not None:
+            h = h * length_mask(lengths, x.shape[-1])[:, None, :]
+        for block in self.blocks:
+            h = block(h, lengths)
+        pooled = self.pool(self.final_norm(h, lengths), lengths)
+        return torch.cat([pooled, masked_mean(stem, lengths)], 1) if self.gap else pooled
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.embed(x, lengths))
+
+
+def with_stem(estimator: type, options: dict) -> type:
+    """A subclass of ``estimator`` whose network is a :class:`StemNetwork`."""
+
+    class Screened(estimator):
+        def _make_network(self, n_inputs, n_outputs):
+            config = dict(super()._make_network(n_inputs, n_outputs).config)
+            d_input, d_output = config.pop("d_input"), config.pop("d_output")
+            return StemNetwork(d_input, d_output, **options, **config)
+
+    Screened.__name__ = estimator.__name__
+    return Screened
+
+
+def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
+    task = DATASETS[name]
+    estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
+    if VARIANTS[variant] is not None:
+        estimator = with_stem(estimator, VARIANTS[variant])
+    X_train, y_train, X_test, y_test = load(name)
+    model = estimator(**params, random_state=seed)
+    start = time.perf_counter()
+    row = {"variant": variant, "params": params, "dataset": name, "seed": seed}
+    try:
+        model.fit(X_train, y_train)
+        row["score"] = score(task, y_test, model.predict(X_test))
+    except Exception as error:  # a screen keeps going; the error is reported in the row
+        row["error"] = f"{type(error).__name__}: {error}"
+    row["fit_seconds"] = time.perf_counter() - start
+    row["epochs"] = getattr(model, "n_iter_", None)
+    return row
+
+
+def summarise(rows: list[dict]) -> None:
+    """Print the mean score (and sd over seeds) of each variant and params per dataset."""
+    table: dict = {}
+    for row in rows:
+        if "score" in row:
+            key = f"{row['variant']} {json.dumps(row['params'])}"
+            table.setdefault(key, {}).setdefault(row["dataset"], []).append(row["score"])
+    for key, sets in table.items():
+        cells = ", ".join(
+            f"{name} {np.mean(v):.3f} ± {np.std(v):.3f} ({len(v)})" for name, v in sets.items()
+        )
+        print(f"{key}: {cells}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default='[["base", {}]]', help="JSON [[variant, params], ...]")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--out", type=Path, default=None, help="JSON lines, appended")
+    args = parser.parse_args()
+    runs = json.loads(args.runs)
+    for variant, _ in runs:
+        if variant not in VARIANTS:
+            parser.error(f"unknown variant {variant!r}; use one of {list(VARIANTS)}")
+    rows = []
+    for variant, params in runs:
+        for name in args.datasets:
+            for seed in args.seeds:
+                row = fit_one(variant, params, name, seed)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                if args.out is not None:
+                    with args.out.open("a") as file:
+                        file.write(json.dumps(row) + "\n")
+    summarise(rows)
+
+
+if __name__ == "__main__":
+    main()
