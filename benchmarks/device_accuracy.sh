@@ -202,13 +202,14 @@ elif [ "$1" = liquid3 ]; then
     '{"liquid_kernel": "exact"}' '{"liquid_degree": 3}' '{"liquid_kernel": "pb", "liquid_degree": 3}' \
     >"$out/liquid3.log" 2>&1
 elif [ "$1" = front ]; then
-  # faster SSM time scales (dt_range) and an FCN-style convolutional front end, screened on
-  # the whole developer set by swapping the network (benchmarks/screen_front_end.py); one
-  # process, one JSON line per fit, so a run cut short keeps what it finished
+  # faster SSM time scales (dt_range) and the convolutional front end (stem_channels; the
+  # screen's variants swap the network), the whole developer set; one process, one JSON
+  # line per fit, so a run cut short keeps what it finished
   timeout "${LIMIT:-545}" python3 benchmarks/screen_front_end.py --out "$out/front.jsonl" \
-    --runs '[["base", {}], ["base", {"dt_range": [0.01, 1.0]}], ["base", {"dt_range": [0.001, 1.0]}],
-      ["stem_gap", {}], ["base", {"dt_range": [0.003, 1.0]}], ["fcn", {}],
-      ["stem_gap", {"dt_range": [0.001, 1.0]}], ["stem_skip", {}]]' >"$out/front.log" 2>&1
+    --runs '[["base", {}], ["base", {"stem_channels": 64}], ["base", {"dt_range": [0.001, 1.0]}],
+      ["base", {"dt_range": [0.01, 1.0]}], ["base", {"stem_channels": 32}],
+      ["base", {"stem_channels": 64, "dt_range": [0.001, 1.0]}], ["stem_gap", {}], ["fcn", {}]]' \
+    >"$out/front.log" 2>&1
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)

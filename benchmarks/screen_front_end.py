@@ -22,8 +22,8 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
 ``stem_res0``
     As ``stem_skip``, with the encoder's weights on the stem's channels initialised to zero
     (the network starts as ``base``).
-``stem64_skip``
-    As ``stem_skip`` with 64 channels in every convolution.
+``stem64_skip``, ``stem32_skip``
+    As ``stem_skip`` with 64 (32) channels in every convolution.
 ``fcn``
     The stem alone: average pooling and a linear head, no SSM (a reference).
 
@@ -58,6 +58,7 @@ VARIANTS = {
     "stem_gap": {"channels": FCN, "skip": True, "gap": True},
     "stem_res0": {"channels": FCN, "skip": True, "zero_init": True},
     "stem64_skip": {"channels": (64, 64, 64), "skip": True},
+    "stem32_skip": {"channels": (32, 32, 32), "skip": True},
     "fcn": {"channels": FCN, "fcn_only": True},
 }
 

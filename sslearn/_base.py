@@ -63,6 +63,7 @@ ARCHITECTURE = (
     "init",
     "bidirectional",
     "conv_width",
+    "stem_channels",
     "dropout",
     "norm",
     "pooling",
@@ -87,6 +88,7 @@ class BaseLiquidS4(BaseEstimator):
         "init": [StrOptions({name for names in INITS.values() for name in names})],
         "bidirectional": ["boolean"],
         "conv_width": [Interval(Integral, 0, None, closed="left")],
+        "stem_channels": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "norm": [StrOptions({"layer", "batch"})],
         "pooling": [StrOptions(set(POOLINGS))],
@@ -132,6 +134,7 @@ class BaseLiquidS4(BaseEstimator):
         init="legs",
         bidirectional=True,
         conv_width=0,
+        stem_channels=0,
         dropout=0.0,
         norm="layer",
         pooling="mean",
@@ -170,6 +173,7 @@ class BaseLiquidS4(BaseEstimator):
         self.init = init
         self.bidirectional = bidirectional
         self.conv_width = conv_width
+        self.stem_channels = stem_channels
         self.dropout = dropout
         self.norm = norm
         self.pooling = pooling
@@ -215,6 +219,7 @@ class BaseLiquidS4(BaseEstimator):
             pooling=self.pooling,
             dropout=float(self.dropout),
             conv_width=int(self.conv_width),
+            stem_channels=int(self.stem_channels),
             d_state=self.d_state,
             ssm=self.ssm,
             liquid_kernel=self.liquid_kernel,

@@ -128,7 +128,8 @@ class StepPredictor(SequencePredictor):
     """
 
     def state_names(self) -> list[str]:
-        names = []
+        stem = self.network.stem
+        names = [] if stem is None else [f"stem{j}" for j in range(len(stem.convs))]
         for i, block in enumerate(self.network.blocks):
             names += [f"layer{i}_x", f"layer{i}_u", f"layer{i}_v"]
             if block.ssm.liquid_kernel == "kb":
@@ -142,7 +143,7 @@ class StepPredictor(SequencePredictor):
         return self._flat(self.network.initial_state(batch_size), batch_size)
 
     def _flat(self, state: dict, batch_size: int) -> list[torch.Tensor]:
-        flat = []
+        flat = list(state.get("stem", []))
         for layer in state["blocks"]:
             flat += [layer["x"], layer["u"], layer["v"], *layer.get("x_liquid", [])]
             flat += [layer["conv"]] if "conv" in layer else []
@@ -152,7 +153,8 @@ class StepPredictor(SequencePredictor):
         return [*flat, state["sum"], state["max"], count]
 
     def forward(self, x_t: torch.Tensor, *flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        flat, blocks = list(flat), []
+        flat, blocks, stem = list(flat), [], self.network.stem
+        stem_state = None if stem is None else [flat.pop(0) for _ in stem.convs]
         for block in self.network.blocks:
             layer = {"x": flat.pop(0), "u": flat.pop(0), "v": flat.pop(0)}
             if block.ssm.liquid_kernel == "kb":
@@ -162,6 +164,8 @@ class StepPredictor(SequencePredictor):
             blocks.append(layer)
         total, largest, count = flat
         state = {"blocks": blocks, "sum": total, "max": largest, "count": count}
+        if stem_state is not None:
+            state["stem"] = stem_state
         out, state = self.network.step(self.inputs(x_t), state)
         return (self.outputs(out), *self._flat(state, x_t.shape[0]))
 

@@ -345,12 +345,13 @@ def test_sktime_multiindex_frame():
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-@pytest.mark.parametrize("conv_width", [-1, 2.5, "3"])
-def test_bad_conv_width_is_refused(Estimator, conv_width):
+@pytest.mark.parametrize("name", ["conv_width", "stem_channels"])
+@pytest.mark.parametrize("value", [-1, 2.5, "3"])
+def test_bad_convolution_sizes_are_refused(Estimator, name, value):
     from sklearn.utils._param_validation import InvalidParameterError
 
-    with pytest.raises(InvalidParameterError, match="conv_width"):
-        Estimator(**TINY, conv_width=conv_width).fit(*data_for(Estimator))
+    with pytest.raises(InvalidParameterError, match=name):
+        Estimator(**TINY, **{name: value}).fit(*data_for(Estimator))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

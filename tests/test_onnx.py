@@ -43,15 +43,17 @@ def metadata(path):
 
 
 @pytest.mark.parametrize(
-    ("ssm", "liquid_kernel", "n_timesteps", "bidirectional"),
+    ("ssm", "liquid_kernel", "n_timesteps", "bidirectional", "stem"),
     [
-        ("diag", "kb", None, True),  # dynamic time axis: Scan loops
-        ("dplr", "pb", 12, True),  # fixed length: materialised kernels, Conv
-        ("lssl", "exact", 12, False),  # fixed length, the exact recurrence: Scan
-        ("lssl", None, None, False),
+        ("diag", "kb", None, True, 0),  # dynamic time axis: Scan loops
+        ("dplr", "pb", 12, True, 0),  # fixed length: materialised kernels, Conv
+        ("lssl", "exact", 12, False, 0),  # fixed length, the exact recurrence: Scan
+        ("lssl", None, None, False, 0),
+        ("diag", "kb", None, True, 3),  # a centred convolutional stem
+        ("diag", "pb", 12, False, 3),  # a causal one
     ],
 )
-def test_sequence_classifier(tmp_path, ssm, liquid_kernel, n_timesteps, bidirectional):
+def test_sequence_classifier(tmp_path, ssm, liquid_kernel, n_timesteps, bidirectional, stem):
     X, y, _ = training_data(missing=True)
     clf = LiquidS4Classifier(
         **SMALL,
@@ -60,8 +62,9 @@ def test_sequence_classifier(tmp_path, ssm, liquid_kernel, n_timesteps, bidirect
         liquid_degree=3,
         bidirectional=bidirectional,
         n_estimators=2,
+        stem_channels=stem,
     ).fit(X, y)
-    assert clf.network_.encoder.in_features == 4  # the missingness channels
+    assert clf.network_.encoder.in_features == 4 + stem  # the missingness channels
     path = export_onnx(clf, tmp_path / "model.onnx", n_timesteps=n_timesteps)
     run = session(path)
     assert [o.name for o in run.get_outputs()] == ["proba"]
@@ -115,15 +118,16 @@ def initial_state(run, n_series):
 
 
 @pytest.mark.parametrize(
-    ("estimator", "ssm", "liquid_kernel", "pooling", "n_estimators", "conv_width"),
+    ("estimator", "ssm", "liquid_kernel", "pooling", "n_estimators", "conv_width", "stem"),
     [
-        (LiquidS4Classifier, "diag", "exact", "mean+max", 2, 0),
-        (LiquidS4Classifier, "lssl", "pb", "max", 1, 0),
-        (LiquidS4Regressor, "dplr", "kb", "last", 1, 0),
-        (LiquidS4Classifier, "diag", "kb", "mean+max", 2, 3),
+        (LiquidS4Classifier, "diag", "exact", "mean+max", 2, 0, 0),
+        (LiquidS4Classifier, "lssl", "pb", "max", 1, 0, 0),
+        (LiquidS4Regressor, "dplr", "kb", "last", 1, 0, 0),
+        (LiquidS4Classifier, "diag", "kb", "mean+max", 2, 3, 0),
+        (LiquidS4Regressor, "diag", "kb", "mean", 2, 0, 4),
     ],
 )
-def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, conv_width):
+def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, conv_width, stem):
     X, labels, targets = training_data(missing=True)
     model = estimator(
         **SMALL,
@@ -133,6 +137,7 @@ def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, co
         pooling=pooling,
         n_estimators=n_estimators,
         conv_width=conv_width,
+        stem_channels=stem,
         bidirectional=False,
         scale=True,  # the regressor's default "both" needs whole series
     ).fit(X, labels if estimator is LiquidS4Classifier else targets)

@@ -100,8 +100,11 @@ def test_feature_names_round_trip(tmp_path):
         loaded.predict(frame.rename(columns={"t0": "other"}))
 
 
-@pytest.mark.parametrize("params", [{"n_estimators": 2}, {"liquid_kernel": "pb"}])
-def test_ensemble_and_liquid_kernel_round_trip(params, tmp_path):
+@pytest.mark.parametrize(
+    "params",
+    [{"n_estimators": 2}, {"liquid_kernel": "pb"}, {"stem_channels": 3, "n_estimators": 2}],
+)
+def test_ensemble_liquid_kernel_and_stem_round_trip(params, tmp_path):
     X, y = sines()
     clf = LiquidS4Classifier(**FAST, **params).fit(X, y)
     assert_same_predictions(round_trip(clf, tmp_path / "m.sslearn"), clf, fresh())

@@ -75,10 +75,12 @@ def test_every_pooling_and_ensembles(pooling, n_estimators):
     check_prefixes(clf, fresh_series(), [1, 2, 1, 3, 2], CLASSIFIER_METHODS)
 
 
-def test_short_convolution_streams():
-    """conv_width > 0: the stream carries each block's last inputs across updates."""
+@pytest.mark.parametrize("params", [{"conv_width": 3}, {"stem_channels": 4, "n_estimators": 2}])
+def test_convolutions_stream(params):
+    """conv_width > 0 or a (causal) stem: the stream carries each convolution's last inputs
+    across updates."""
     X, y = training_data()
-    clf = LiquidS4Classifier(**STREAMABLE, conv_width=3).fit(X, y)
+    clf = LiquidS4Classifier(**STREAMABLE, **params).fit(X, y)
     check_prefixes(clf, fresh_series(), [1, 2, 1, 3, 2], CLASSIFIER_METHODS)
 
 

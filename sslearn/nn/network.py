@@ -1,156 +1,19 @@
 """The residual block and the sequence network around :class:`LiquidSSM` (the paper's recipe),
-and their channel-mixing layers: linear maps and normalisations (which respect padding), for
-one network or an ensemble trained as one network, K independent members side by side.
-
-The SSM layers act on each channel on its own, so K members of width H are one layer of
-K·H channels. Only the mixing layers (encoder, the blocks' output projection, the norms and
-the head) would couple channels; here they act within each member's block of channels and
-never across. A member's weights are rows ``k * out : (k + 1) * out`` of each parameter, so
-with one member every module has the same parameters (and state-dict shapes) as its plain
-``torch.nn`` counterpart.
+for one network or an ensemble trained as one network, K independent members side by side
+(the grouped channel-mixing layers of :mod:`sslearn.nn.mixing`).
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
 from sslearn.nn.functional import length_mask
 from sslearn.nn.layer import LiquidSSM
+from sslearn.nn.mixing import GroupedLinear, make_norm, member_index
+from sslearn.nn.stem import ConvStem
 
 POOLINGS = ("mean", "max", "mean+max", "last")
-
-
-# -- the channel-mixing layers, grouped per ensemble member --------------------------------
-
-
-class GroupedLinear(nn.Module):
-    """K independent linear maps on the channel axis of (B, K·in, L) or (B, K·in).
-
-    Member ``k`` maps channels ``k*in : (k+1)*in`` to channels ``k*out : (k+1)*out``
-    (a block-diagonal weight; a 1x1 convolution with ``groups=K``).
-
-    Parameters
-    ----------
-    in_features, out_features : int
-        Per member.
-    n_groups : int, default=1
-        Members K. With 1 the module is ``nn.Linear(in_features, out_features)`` applied on
-        the channel axis (same parameters, initialisation and results).
-
-    Attributes
-    ----------
-    weight : tensor of shape (K * out_features, in_features)
-    bias : tensor of shape (K * out_features,)
-    """
-
-    def __init__(self, in_features: int, out_features: int, n_groups: int = 1) -> None:
-        super().__init__()
-        self.in_features, self.out_features, self.n_groups = in_features, out_features, n_groups
-        self.weight = nn.Parameter(torch.empty(n_groups * out_features, in_features))
-        self.bias = nn.Parameter(torch.empty(n_groups * out_features))
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """``nn.Linear``'s initialisation (uniform in ±1/sqrt(in_features)), per member."""
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        bound = 1 / math.sqrt(self.in_features)
-        nn.init.uniform_(self.bias, -bound, bound)
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, " + (
-            f"n_groups={self.n_groups}"
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, K·in, L) -> (B, K·out, L), or (B, K·in) -> (B, K·out)."""
-        if x.ndim == 2:
-            return self.forward(x[..., None])[..., 0]
-        if self.n_groups == 1:  # (B, in, L) -> (B, L, in) @ W^T -> (B, out, L)
-            return nn.functional.linear(x.transpose(1, 2), self.weight, self.bias).transpose(1, 2)
-        return nn.functional.conv1d(x, self.weight[..., None], self.bias, groups=self.n_groups)
-
-
-def member_index(n_rows: int, n_groups: int, member: int, n_directions: int = 1) -> torch.Tensor:
-    """Rows of member ``member`` in a per-channel tensor of ``n_rows`` rows.
-
-    Rows are laid out as ``[direction][member][channel]``: a tensor of K·H rows holds the
-    members one after the other; one of 2·K·H rows (the SSM core of a bidirectional layer)
-    holds the forward systems of all members, then their backward systems.
-    """
-    if n_rows % (n_groups * n_directions):
-        raise ValueError(f"{n_rows} rows do not split into {n_directions} x {n_groups} members")
-    per_direction = n_rows // n_directions
-    width = per_direction // n_groups
-    starts = [d * per_direction + member * width for d in range(n_directions)]
-    return torch.cat([torch.arange(start, start + width) for start in starts])
-
-
-NORMS = ("layer", "batch")
-
-
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over H for inputs of shape (B, K·H, L) (each time step on its own).
-
-    With ``n_groups=K`` > 1 each member's block of H channels is normalised on its own (an
-    ensemble trained as one network, see the module docstring); the affine parameters
-    have K·H entries, so one group is exactly ``nn.LayerNorm(H)``.
-    """
-
-    def __init__(self, d_model: int, n_groups: int = 1) -> None:
-        super().__init__(n_groups * d_model)
-        self.d_model, self.n_groups = d_model, n_groups
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if self.n_groups == 1:
-            return super().forward(x.transpose(1, 2)).transpose(1, 2)
-        batch, _, length = x.shape
-        z = x.transpose(1, 2).reshape(batch, length, self.n_groups, self.d_model)
-        z = nn.functional.layer_norm(z, (self.d_model,), eps=self.eps).flatten(2)  # (B, L, KH)
-        return (z * self.weight + self.bias).transpose(1, 2)
-
-
-class MaskedBatchNorm(nn.BatchNorm1d):
-    """BatchNorm1d over (B, H, L) whose training statistics skip padding steps.
-
-    With ``lengths=None`` it is exactly ``nn.BatchNorm1d``. In evaluation mode the running
-    statistics are used, so a series' output never depends on how it was padded.
-    """
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if lengths is None or not self.training:
-            return super().forward(x)
-        valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
-        weight = valid[:, None, :].to(x.dtype)  # (B, 1, L)
-        count = weight.sum().clamp(min=1.0)
-        mean = (x * weight).sum(dim=(0, 2)) / count
-        var = (((x - mean[None, :, None]) ** 2) * weight).sum(dim=(0, 2)) / count
-        if self.track_running_stats:
-            with torch.no_grad():
-                m = self.momentum if self.momentum is not None else 0.1
-                unbiased = var * count / (count - 1).clamp(min=1.0)
-                self.running_mean.lerp_(mean, m)
-                self.running_var.lerp_(unbiased, m)
-                self.num_batches_tracked += 1
-        out = (x - mean[None, :, None]) / torch.sqrt(var[None, :, None] + self.eps)
-        if self.affine:
-            out = out * self.weight[None, :, None] + self.bias[None, :, None]
-        return out
-
-
-def make_norm(norm: str, d_model: int, n_groups: int = 1) -> nn.Module:
-    """``"layer"`` -> :class:`ChannelLayerNorm`, ``"batch"`` -> :class:`MaskedBatchNorm`
-    (per channel, so K groups of H channels are K·H channels)."""
-    if norm == "layer":
-        return ChannelLayerNorm(d_model, n_groups)
-    if norm == "batch":
-        return MaskedBatchNorm(n_groups * d_model)
-    raise ValueError(f"unknown norm {norm!r}; use one of {NORMS}")
-
-
-# -- the block and the network -------------------------------------------------------------
 
 
 class LiquidS4Block(nn.Module):
@@ -273,6 +136,11 @@ class LiquidS4Network(nn.Module):
     conv_width : int, default=0
         A short causal convolution of this width before every block's SSM (see
         :class:`LiquidS4Block`); 0 leaves it out.
+    stem_channels : int, default=0
+        A convolutional front end (:class:`~sslearn.nn.ConvStem`: three convolutions
+        of widths 8, 5 and 3 with this many channels, batch norms and ReLUs) whose output
+        the encoder reads beside the raw input; causal unless ``bidirectional``. 0 leaves
+        it out.
     irregular : bool, default=False
         Irregular sampling: the inputs carry one more channel, the last, holding the gaps
         (the time since the previous observation, in model units; 1 at the first step and
@@ -308,6 +176,7 @@ class LiquidS4Network(nn.Module):
         dropout: float = 0.0,
         n_members: int = 1,
         conv_width: int = 0,
+        stem_channels: int = 0,
         irregular: bool = False,
         **ssm_kwargs,
     ) -> None:
@@ -322,8 +191,9 @@ class LiquidS4Network(nn.Module):
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(conv_width, int) or isinstance(conv_width, bool) or conv_width < 0:
-            raise ValueError(f"conv_width must be an integer >= 0, got {conv_width!r}")
+        for name, value in (("conv_width", conv_width), ("stem_channels", stem_channels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
         if not 0.0 <= dropout < 1.0:
@@ -337,12 +207,17 @@ class LiquidS4Network(nn.Module):
             "pooling": pooling,
             "dropout": dropout,
             "conv_width": conv_width,
+            "stem_channels": stem_channels,
             "irregular": irregular,
             **ssm_kwargs,
         }
         self.pooling, self.n_members, self.d_output = pooling, n_members, d_output
         self.d_input, self.irregular = d_input, irregular
-        self.encoder = GroupedLinear(d_input, d_model, n_members)
+        causal = not ssm_kwargs.get("bidirectional", False)
+        self.stem = (
+            ConvStem(d_input, stem_channels, n_members, causal=causal) if stem_channels else None
+        )
+        self.encoder = GroupedLinear(d_input + stem_channels, d_model, n_members)
         self.blocks = nn.ModuleList(
             LiquidS4Block(
                 d_model,
@@ -358,14 +233,25 @@ class LiquidS4Network(nn.Module):
         pooled = 2 * d_model if pooling == "mean+max" else d_model
         self.head = GroupedLinear(pooled, d_output, n_members)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Each member's encoder: x (B, C, L), shared, or (B, K, C, L), one input per member
-        (e.g. independently augmented) -> (B, K·H, L)."""
+    def member_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, C, L), shared by the members, or (B, K, C, L), one input per member
+        (e.g. independently augmented) -> (B, K·C, L)."""
         if x.ndim == 4:
-            x = x.flatten(1, 2)  # (B, K·C, L)
-        elif self.n_members > 1:
-            x = x.repeat(1, self.n_members, 1)
-        return self.encoder(x)
+            return x.flatten(1, 2)
+        return x.repeat(1, self.n_members, 1) if self.n_members > 1 else x
+
+    def encoder_inputs(self, x: torch.Tensor, stem: torch.Tensor | None) -> torch.Tensor:
+        """Each member's raw channels followed by its stem's: (B, K·(C + S), ...)."""
+        if stem is None:
+            return x
+        members = (x.unflatten(1, (self.n_members, -1)), stem.unflatten(1, (self.n_members, -1)))
+        return torch.cat(members, dim=2).flatten(1, 2)
+
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Each member's stem and encoder: x as in :meth:`member_inputs` -> (B, K·H, L)."""
+        x = self.member_inputs(x)  # (B, K·C, L)
+        stem = None if self.stem is None else self.stem(x, lengths)
+        return self.encoder(self.encoder_inputs(x, stem))
 
     def split_gaps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(values, gaps)`` of an input: with ``irregular``, the last channel of x
@@ -387,7 +273,7 @@ class LiquidS4Network(nn.Module):
         """Per-step features of shape (B, K·H, L) before pooling (x as in :meth:`encode`,
         with the gaps as its last channel when ``irregular``)."""
         x, gaps = self.split_gaps(x)
-        h = self.encode(x)  # (B, K·H, L)
+        h = self.encode(x, lengths)  # (B, K·H, L)
         if lengths is not None:
             h = h * length_mask(lengths, x.shape[-1])[:, None, :]
         for block in self.blocks:
@@ -454,12 +340,15 @@ class LiquidS4Network(nn.Module):
     def initial_state(self, batch_size: int) -> dict:
         """Streaming state: every block's layer state and the running pooled statistics."""
         zeros = self.head.weight.new_zeros(batch_size, self.blocks[0].ssm.d_model)  # (B, K·H)
-        return {
+        state = {
             "blocks": [block.initial_state(batch_size) for block in self.blocks],
             "sum": zeros,
             "max": torch.full_like(zeros, float("-inf")),
             "count": 0,
         }
+        if self.stem is not None:
+            state["stem"] = self.stem.initial_state(batch_size)
+        return state
 
     def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
         """Feed one time step x_t (B, C); return the prediction for the prefix seen so far.
@@ -468,7 +357,11 @@ class LiquidS4Network(nn.Module):
         After feeding a whole series, the output equals :meth:`forward` on it (eval mode).
         """
         x_t, gap = self.split_gaps(x_t[..., None])  # a series of one step
-        h = self.encode(x_t)[..., 0]
+        x_t = self.member_inputs(x_t)[..., 0]  # (B, K·C)
+        stem, new_state = None, {}
+        if self.stem is not None:
+            stem, new_state["stem"] = self.stem.step(x_t, state["stem"])
+        h = self.encoder(self.encoder_inputs(x_t, stem))
         gap = None if gap is None else gap[:, 0]
         block_states = []
         for block, block_state in zip(self.blocks, state["blocks"], strict=True):
@@ -481,5 +374,5 @@ class LiquidS4Network(nn.Module):
         if pooled is None:  # mean+max
             members = [p.unflatten(1, (self.n_members, -1)) for p in (total / count, largest)]
             pooled = torch.cat(members, dim=2).flatten(1)
-        new_state = {"blocks": block_states, "sum": total, "max": largest, "count": count}
+        new_state.update(blocks=block_states, sum=total, max=largest, count=count)
         return self.head_outputs(pooled), new_state

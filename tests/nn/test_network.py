@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sslearn.nn import LiquidS4Block, LiquidS4Network, param_groups
-from sslearn.nn.network import GroupedLinear, MaskedBatchNorm, member_index
+from sslearn.nn.mixing import GroupedLinear, MaskedBatchNorm, member_index
 
 
 def random_input(shape, seed=0):
