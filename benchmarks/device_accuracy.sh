@@ -21,6 +21,8 @@
 #   bash benchmarks/device_accuracy.sh liquid3  # every liquid kernel in today's recipe, the whole developer set
 #   bash benchmarks/device_accuracy.sh front    # step-size ranges and a convolutional front end
 #                                                 (screen_front_end.py), one process
+#   bash benchmarks/device_accuracy.sh frontliquid # front's levers and every liquid kernel,
+#                                                 three processes sharing the GPU
 #   bash benchmarks/device_accuracy.sh augparts # the light augmentation with one transform left out, one process
 #   bash benchmarks/device_accuracy.sh levers   # defaults and the unmeasured levers; uncertainty
 #   bash benchmarks/device_accuracy.sh schedule # full cosine schedules, light augmentation;
@@ -210,6 +212,23 @@ elif [ "$1" = front ]; then
       ["base", {"dt_range": [0.01, 1.0]}], ["base", {"stem_channels": 32}],
       ["base", {"stem_channels": 64, "dt_range": [0.001, 1.0]}], ["stem_gap", {}], ["fcn", {}]]' \
     >"$out/front.log" 2>&1
+elif [ "$1" = frontliquid ]; then
+  # the front-end screen and the liquid question in one call: three processes share the
+  # GPU (GPU fits of one random_state repeat exactly, so the shared "base {}" column of
+  # process A is every other column's reference); one JSON line per fit
+  screen=benchmarks/screen_front_end.py
+  timeout "${LIMIT:-500}" python3 $screen --out "$out/front_a.jsonl" --runs '[["base", {}],
+    ["base", {"stem_channels": 64}], ["base", {"stem_channels": 32}],
+    ["base", {"stem_channels": 64, "dt_range": [0.001, 1.0]}]]' >"$out/front_a.log" 2>&1 &
+  timeout "${LIMIT:-500}" python3 $screen --out "$out/front_b.jsonl" --runs '[
+    ["base", {"dt_range": [0.001, 1.0]}], ["base", {"dt_range": [0.01, 1.0]}],
+    ["base", {"stem_channels": 32, "dt_range": [0.001, 1.0]}],
+    ["base", {"stem_channels": 64, "dt_range": [0.01, 1.0]}]]' >"$out/front_b.log" 2>&1 &
+  timeout "${LIMIT:-500}" python3 $screen --out "$out/liquid.jsonl" --runs '[
+    ["base", {"liquid_kernel": null}], ["base", {"liquid_kernel": "pb"}],
+    ["base", {"liquid_kernel": "exact"}], ["base", {"liquid_degree": 3}]]' \
+    >"$out/liquid.log" 2>&1 &
+  wait
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
   # the whole developer set, one process alone on the GPU (the defaults: the recipe call's)
