@@ -28,7 +28,10 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
     The stem alone: average pooling and a linear head, no SSM (a reference).
 
 Usage: ``python benchmarks/screen_front_end.py --runs '[["base", {}], ["fcn", {}]]'
---datasets OSULeaf --seeds 0 1 2 --out screen.jsonl``.
+--datasets OSULeaf --seeds 0 1 2 --out screen.jsonl``. ``--report a.jsonl b.jsonl`` fits
+nothing: it prints the finished lines of earlier runs as one Markdown table (mean ± sd over
+seeds, ddof=1, per dataset; MiniRocket from ``--baselines``; the mean accuracy over the
+classification sets a column finished, with the base column's mean over the same sets).
 """
 
 from __future__ import annotations
@@ -191,13 +194,52 @@ def summarise(rows: list[dict]) -> None:
         print(f"{key}: {cells}")
 
 
+def report(paths: list[Path], baselines: Path) -> None:
+    """Print the rows of JSON-lines files as a Markdown table, one column per run."""
+    rows = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
+    columns: dict[str, dict[str, list[float]]] = {}
+    for row in rows:
+        if "score" in row:
+            label = row["variant"] + (f" {json.dumps(row['params'])}" if row["params"] else "")
+            columns.setdefault(label, {}).setdefault(row["dataset"], []).append(row["score"])
+    minirocket = json.loads(baselines.read_text()).get("MiniRocket", {})
+    columns["MiniRocket"] = {name: entry["scores"] for name, entry in minirocket.items()}
+    names = [name for name in DATASETS if any(name in column for column in columns.values())]
+    print("| dataset | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for name in names:
+        cells = []
+        for column in columns.values():
+            values = column.get(name, [])
+            sd = f" ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else ""
+            cells.append(f"{np.mean(values):.3f}{sd} ({len(values)})" if values else "—")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    base = columns.get("base", {})
+    cells = []
+    for column in columns.values():
+        done = [n for n in names if DATASETS[n] == "classification" and n in column]
+        mean = np.mean([np.mean(column[n]) for n in done]) if done else float("nan")
+        ref = [np.mean(base[n]) for n in done if n in base]
+        cells.append(
+            f"{mean:.3f} [base {np.mean(ref):.3f}, {len(done)} sets]" if ref else f"{mean:.3f}"
+        )
+    print("| mean accuracy | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default='[["base", {}]]', help="JSON [[variant, params], ...]")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=None, help="JSON lines, appended")
+    parser.add_argument("--report", type=Path, nargs="+", default=None, help="JSON lines")
+    parser.add_argument(
+        "--baselines", type=Path, default=Path(__file__).parent / "results/baselines_h200.json"
+    )
     args = parser.parse_args()
+    if args.report:
+        report(args.report, args.baselines)
+        return
     runs = json.loads(args.runs)
     for variant, _ in runs:
         if variant not in VARIANTS:
