@@ -228,6 +228,10 @@ elif [ "$1" = frontliquid ]; then
     ["base", {"liquid_kernel": null}], ["base", {"liquid_kernel": "pb"}],
     ["base", {"liquid_kernel": "exact"}], ["base", {"liquid_degree": 3}]]' \
     >"$out/liquid.log" 2>&1 &
+  # equal against widely varying lengths (bench_lengths.py), 100 to 1,300 steps
+  timeout "${LIMIT:-500}" python3 benchmarks/bench_lengths.py --seeds 0 1 2 --length 700 \
+    --min-length 100 --max-length 1300 --out "$out/lengths.jsonl" \
+    --runs '[{}, {"stem_channels": 32}, {"dt_range": [0.001, 1.0]}]' >"$out/lengths.log" 2>&1 &
   wait
 elif [ "$1" = augparts ]; then
   # which of the light augmentation's transforms earn their place: each left out in turn,
