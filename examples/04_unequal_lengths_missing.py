@@ -99,7 +99,7 @@ print(f"{100 * missing:.1f}% of the training samples are missing")
 # %%
 reg = LiquidS4Regressor(d_model=32, n_layers=2, d_state=32, max_epochs=MAX_EPOCHS, random_state=0)
 reg.fit(series, heart_rate[train])
-n_inputs = reg.network_.encoder.in_features
+n_inputs = reg.network_.config["d_input"]
 print(
     f"fitted in {reg.n_iter_} epochs; the network reads {n_inputs} input channels: "
     f"{reg.n_channels_} signals + {n_inputs - reg.n_channels_} missingness indicators"

@@ -85,7 +85,7 @@ print(f"fitted {clf.n_iter_} epochs; test accuracy {clf.score(X[test], y[test]):
 # * standardises each channel with the statistics learned in `fit` (`clf.scaler_`, a
 #   `ChannelScaler`; missing samples become 0), and
 # * if the training data had missing values, appends one **missingness indicator**
-#   channel per signal (then `network_.encoder.in_features` is twice `n_channels_`).
+#   channel per signal (then `network_.config["d_input"]` is twice `n_channels_`).
 #
 # A stream must be prepared the same way, one sample at a time, with the statistics
 # learned in `fit` (`scaler_.mean_` and `scaler_.scale_`, one value per channel):
@@ -99,7 +99,7 @@ def network_input(estimator, x_t):
     if estimator.scaler_ is not None:
         x_t = (x_t - estimator.scaler_.mean_) / estimator.scaler_.scale_
     x_t = np.where(missing, 0.0, x_t)
-    if estimator.network_.encoder.in_features > estimator.n_channels_:
+    if estimator.network_.config["d_input"] > estimator.n_channels_:
         x_t = np.concatenate([x_t, missing], axis=1)  # missingness indicators
     return torch.from_numpy(x_t)
 

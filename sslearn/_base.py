@@ -134,7 +134,7 @@ class BaseLiquidS4(BaseEstimator):
         init="legs",
         bidirectional=True,
         conv_width=0,
-        stem_channels=0,
+        stem_channels=64,
         dropout=0.0,
         norm="layer",
         pooling="mean",
@@ -788,7 +788,11 @@ default=None
         method : {"integrated_gradients"}, default="integrated_gradients"
             The attribution method.
         n_steps : int, default=50
-            Points of the Gauss-Legendre quadrature along the path.
+            Points of the Gauss-Legendre quadrature along the path. The convolutional front
+            end's ReLUs (``stem_channels > 0``) make the model piecewise smooth along the
+            path, so the sum of the attributions can miss ``f(X) - f(baseline)`` by more
+            at 50 points; compare the two and raise ``n_steps`` (a few hundred) if they
+            differ by more than you accept.
         batch_size : int, default=None
             Series per batch; each takes ``n_steps`` forward and backward passes at once.
             None: a size bounded in activation memory. The result does not depend on it.

@@ -107,7 +107,7 @@ class LiquidS4Classifier(ClassifierMixin, BaseLiquidS4):
         init="legs",
         bidirectional=True,
         conv_width=0,
-        stem_channels=0,
+        stem_channels=64,
         dropout=0.0,
         norm="layer",
         pooling="mean+max",

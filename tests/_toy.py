@@ -6,6 +6,7 @@ TINY = {
     "d_model": 8,
     "n_layers": 1,
     "d_state": 4,
+    "stem_channels": 4,  # the default front end, small
     "max_epochs": 5,
     "batch_size": 16,
     "lr": 1e-2,

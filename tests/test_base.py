@@ -213,7 +213,7 @@ def test_unequal_lengths_and_missing_values():
     X[1, 0, 4] = np.nan  # a missing value
     clf = LiquidS4Classifier(**TINY).fit(X, y)
     assert clf._missing_indicator and clf.missing_in_fit_
-    assert clf.network_.encoder.in_features == 4  # 2 channels + 2 missingness indicators
+    assert clf.network_.config["d_input"] == 4  # 2 channels + 2 missingness indicators
     as_list = [series[:, : 15 if i % 3 == 0 else 20] for i, series in enumerate(X)]
     np.testing.assert_allclose(clf.predict_proba(as_list), clf.predict_proba(X), atol=1e-6)
     complete, _ = sines(n=5, n_channels=2, length=50)
@@ -223,7 +223,7 @@ def test_unequal_lengths_and_missing_values():
 def test_complete_data_has_no_indicator_channels():
     X, y = sines(n=20)
     clf = LiquidS4Classifier(**TINY).fit(X, y)
-    assert clf.network_.encoder.in_features == 2
+    assert clf.network_.config["d_input"] == 2
     assert not clf.missing_in_fit_
     X_missing = X.copy()
     X_missing[0, 0, 3] = np.nan
@@ -351,7 +351,7 @@ def test_bad_convolution_sizes_are_refused(Estimator, name, value):
     from sklearn.utils._param_validation import InvalidParameterError
 
     with pytest.raises(InvalidParameterError, match=name):
-        Estimator(**TINY, **{name: value}).fit(*data_for(Estimator))
+        Estimator(**{**TINY, name: value}).fit(*data_for(Estimator))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -387,7 +387,7 @@ def test_both_scalings_side_by_side(Estimator):
     model = Estimator(**TINY, scale="both").fit(X, y)
     assert model.series_scaled_ and model.scaler_ is not None
     n_channels = X.shape[1]
-    assert model.network_.encoder.in_features == 3 * n_channels
+    assert model.network_.config["d_input"] == 3 * n_channels
     values = model._series_set(to_panel(X)).values.numpy()
     expected = np.zeros((len(X), 3 * n_channels, X.shape[2]))
     for i in range(len(X)):

@@ -10,6 +10,7 @@ TINY = {
     "d_model": 8,
     "n_layers": 1,
     "d_state": 8,
+    "stem_channels": 4,  # the default front end, small
     "pooling": "last",
     "liquid_kernel": None,  # the contract does not depend on it; None learns the toy data fastest
     "max_epochs": 25,

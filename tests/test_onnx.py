@@ -56,13 +56,12 @@ def metadata(path):
 def test_sequence_classifier(tmp_path, ssm, liquid_kernel, n_timesteps, bidirectional, stem):
     X, y, _ = training_data(missing=True)
     clf = LiquidS4Classifier(
-        **SMALL,
+        **{**SMALL, "stem_channels": stem},
         ssm=ssm,
         liquid_kernel=liquid_kernel,
         liquid_degree=3,
         bidirectional=bidirectional,
         n_estimators=2,
-        stem_channels=stem,
     ).fit(X, y)
     assert clf.network_.encoder.in_features == 4 + stem  # the missingness channels
     path = export_onnx(clf, tmp_path / "model.onnx", n_timesteps=n_timesteps)
@@ -130,14 +129,13 @@ def initial_state(run, n_series):
 def test_step(tmp_path, estimator, ssm, liquid_kernel, pooling, n_estimators, conv_width, stem):
     X, labels, targets = training_data(missing=True)
     model = estimator(
-        **SMALL,
+        **{**SMALL, "stem_channels": stem},
         ssm=ssm,
         liquid_kernel=liquid_kernel,
         liquid_degree=3,
         pooling=pooling,
         n_estimators=n_estimators,
         conv_width=conv_width,
-        stem_channels=stem,
         bidirectional=False,
         scale=True,  # the regressor's default "both" needs whole series
     ).fit(X, labels if estimator is LiquidS4Classifier else targets)

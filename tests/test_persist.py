@@ -106,7 +106,7 @@ def test_feature_names_round_trip(tmp_path):
 )
 def test_ensemble_liquid_kernel_and_stem_round_trip(params, tmp_path):
     X, y = sines()
-    clf = LiquidS4Classifier(**FAST, **params).fit(X, y)
+    clf = LiquidS4Classifier(**{**FAST, **params}).fit(X, y)
     assert_same_predictions(round_trip(clf, tmp_path / "m.sslearn"), clf, fresh())
 
 

@@ -80,7 +80,7 @@ def test_convolutions_stream(params):
     """conv_width > 0 or a (causal) stem: the stream carries each convolution's last inputs
     across updates."""
     X, y = training_data()
-    clf = LiquidS4Classifier(**STREAMABLE, **params).fit(X, y)
+    clf = LiquidS4Classifier(**{**STREAMABLE, **params}).fit(X, y)
     check_prefixes(clf, fresh_series(), [1, 2, 1, 3, 2], CLASSIFIER_METHODS)
 
 
@@ -122,7 +122,7 @@ def test_missing_values_with_indicator_channels():
     X, y = training_data()
     X[::3, 0, 2:5] = np.nan  # NaN inside series: the network gets missingness channels
     clf = LiquidS4Classifier(**STREAMABLE).fit(X, y)
-    assert clf.network_.encoder.in_features == 2 * clf.n_channels_
+    assert clf.network_.config["d_input"] == 2 * clf.n_channels_
     Xt = fresh_series()
     Xt[0, 1, 1] = np.nan
     Xt[2, 0, 4:7] = np.nan

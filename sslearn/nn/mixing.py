@@ -117,16 +117,38 @@ class MaskedBatchNorm(nn.BatchNorm1d):
 
     With ``lengths=None`` it is exactly ``nn.BatchNorm1d``. In evaluation mode the running
     statistics are used, so a series' output never depends on how it was padded.
+
+    In a data-parallel fit each process holds a share of every batch; with
+    :attr:`synchronised` set (by the data-parallel trainer) and a process group running, the
+    training statistics are those of the whole batch (sums all-reduced across the
+    processes, gradients included), so the fit follows the one-device fit.
     """
 
+    #: all-reduce the training statistics across the default process group
+    synchronised: bool = False
+
+    def _synchronise(self) -> bool:
+        return (
+            self.synchronised
+            and torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+        )
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if lengths is None or not self.training:
+        synchronise = self.training and self._synchronise()
+        if not self.training or (lengths is None and not synchronise):
             return super().forward(x)
-        valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
-        weight = valid[:, None, :].to(x.dtype)  # (B, 1, L)
-        count = weight.sum().clamp(min=1.0)
-        mean = (x * weight).sum(dim=(0, 2)) / count
-        var = (((x - mean[None, :, None]) ** 2) * weight).sum(dim=(0, 2)) / count
+        if lengths is None:
+            weight = x.new_ones(x.shape[0], 1, x.shape[-1])
+        else:
+            valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+            weight = valid[:, None, :].to(x.dtype)  # (B, 1, L)
+        if synchronise:
+            mean, var, count = _global_moments(x, weight)
+        else:
+            count = weight.sum().clamp(min=1.0)
+            mean = (x * weight).sum(dim=(0, 2)) / count
+            var = (((x - mean[None, :, None]) ** 2) * weight).sum(dim=(0, 2)) / count
         if self.track_running_stats:
             with torch.no_grad():
                 m = self.momentum if self.momentum is not None else 0.1
@@ -138,6 +160,43 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         if self.affine:
             out = out * self.weight[None, :, None] + self.bias[None, :, None]
         return out
+
+
+class _SumAcrossProcesses(torch.autograd.Function):
+    """All-reduce (sum) over the default process group; the gradient is summed likewise
+    (every process's loss depends on every process's input)."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+
+def _global_moments(
+    x: torch.Tensor, weight: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean and (biased) variance per channel of the weighted steps of every process's x,
+    and their count: one differentiable all-reduce of the sums."""
+    n_channels = x.shape[1]
+    sums = torch.cat(
+        [
+            (x * weight).sum(dim=(0, 2)),
+            (x * x * weight).sum(dim=(0, 2)),
+            weight.sum().reshape(1),
+        ]
+    )
+    sums = _SumAcrossProcesses.apply(sums)
+    count = sums[-1].clamp(min=1.0)
+    mean = sums[:n_channels] / count
+    var = (sums[n_channels : 2 * n_channels] / count - mean**2).clamp(min=0.0)
+    return mean, var, count
 
 
 def make_norm(norm: str, d_model: int, n_groups: int = 1) -> nn.Module:

@@ -42,7 +42,10 @@ class ConvStem(nn.Module):
     -----
     Every layer's input and output are zero past each series' length, and the batch norms'
     training statistics skip those steps (a masked batch norm), so
-    in evaluation mode a series' output does not depend on how it was padded.
+    in evaluation mode a series' output does not depend on how it was padded. The
+    convolutions have no bias: the batch norm after each removes it, so its gradient would
+    be rounding noise, which Adam scales up to full-size steps that the running mean then
+    trails.
     """
 
     def __init__(
@@ -59,7 +62,7 @@ class ConvStem(nn.Module):
         self.causal, self.widths = causal, tuple(widths)
         inputs = [d_input] + [channels] * (len(self.widths) - 1)
         self.convs = nn.ModuleList(
-            nn.Conv1d(n_members * c, n_members * channels, w, groups=n_members)
+            nn.Conv1d(n_members * c, n_members * channels, w, groups=n_members, bias=False)
             for c, w in zip(inputs, self.widths, strict=True)
         )
         self.norms = nn.ModuleList(MaskedBatchNorm(n_members * channels) for _ in self.widths)
@@ -96,7 +99,7 @@ class ConvStem(nn.Module):
         new_state = []
         for conv, norm, window in zip(self.convs, self.norms, state, strict=True):
             window = torch.cat([window, x_t[..., None]], dim=-1)  # (B, K·in, w)
-            z = nn.functional.conv1d(window, conv.weight, conv.bias, groups=self.n_members)
+            z = nn.functional.conv1d(window, conv.weight, groups=self.n_members)
             x_t = torch.relu(norm(z)).squeeze(-1)
             new_state.append(window[..., 1:])
         return x_t, new_state

@@ -48,6 +48,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from sslearn.nn.mixing import MaskedBatchNorm
 from sslearn.training._batches import SeriesSet, batch_bounds
 from sslearn.training._callbacks import Callback, TrainingState
 from sslearn.training._graph import batch_share
@@ -152,6 +153,7 @@ class DistributedTrainer(Trainer):
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.ranks = self.world
         self.module = network
+        synchronise_batch_norms(network, True)  # whole-batch statistics, as one device
         if self.uses_graphs:
             self.after_backward = FlatGradients(self.params).all_reduce
         else:
@@ -243,7 +245,10 @@ def train_distributed(
             f"{config.batch_size} on {len(train_set)} series gives batches of {smallest}; "
             "raise batch_size or lower devices."
         )
-    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules()):
+    if any(
+        isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and not isinstance(m, MaskedBatchNorm)
+        for m in network.modules()
+    ):  # ours all-reduce their statistics; another batch norm sees its process's share
         warnings.warn(
             f"batch normalisation with devices={n}: each process normalises its share of a "
             "batch with that share's statistics, so the fit differs from one device's",
@@ -406,6 +411,14 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
             _save_result(workdir, module, result, job.callbacks)
     finally:
         dist.destroy_process_group()
+
+
+def synchronise_batch_norms(network: torch.nn.Module, on: bool) -> None:
+    """Set :attr:`~sslearn.nn.mixing.MaskedBatchNorm.synchronised` on every batch norm of
+    ``network`` (the stem's, and the blocks' with ``norm="batch"``)."""
+    for module in network.modules():
+        if isinstance(module, MaskedBatchNorm):
+            module.synchronised = on
 
 
 def _save_result(

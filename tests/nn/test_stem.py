@@ -27,13 +27,14 @@ def randomised_stem(d_input, channels, n_members, causal, seed=0):
 
 def stem_reference(stem, x):
     """The stem's formula as plain loops in float64 numpy: for each layer, member k's output
-    channel s at step t is relu(norm(b_s + sum_{c, j} W[s, c, j] x[c, t + j - before]))
+    channel s at step t is relu(norm(sum_{c, j} W[s, c, j] x[c, t + j - before]))
     over member k's input channels, with x zero outside [0, L)."""
     x = x.detach().numpy().astype(np.float64)
     batch, _, length = x.shape
     k_members = stem.n_members
     for conv, norm, width in zip(stem.convs, stem.norms, stem.widths, strict=True):
-        weight, bias = conv.weight.detach().numpy(), conv.bias.detach().numpy()
+        assert conv.bias is None  # the batch norm's shift takes its place
+        weight = conv.weight.detach().numpy()
         mean, var = norm.running_mean.numpy(), norm.running_var.numpy()
         gamma, beta = norm.weight.detach().numpy(), norm.bias.detach().numpy()
         before = width - 1 if stem.causal else (width - 1) // 2
@@ -43,7 +44,7 @@ def stem_reference(stem, x):
             for o in range(n_out):
                 member = o // (n_out // k_members)
                 for t in range(length):
-                    acc = bias[o]
+                    acc = 0.0
                     for c in range(n_in):
                         for j in range(width):
                             step = t + j - before

@@ -73,6 +73,32 @@ def test_data_parallel_fit_follows_one_device():
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_batch_norms_take_the_whole_batch_statistics(norm):
+    """Masked batch norms (the stem's, and the blocks' with norm="batch") on series of
+    unequal lengths: their statistics are all-reduced, so two processes follow one."""
+    rng = np.random.RandomState(3)
+    X, y = sines(n=36, length=20)
+    series = [x[:, : rng.randint(8, 21)] for x in X]
+    params = {**DDP, "norm": norm, "stem_channels": 3, "max_epochs": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no batch-norm warning for ours
+        parallel = LiquidS4Classifier(**params, devices=2).fit(series, y)
+    single = LiquidS4Classifier(**params).fit(series, y)
+    np.testing.assert_allclose(parallel.loss_curve_, single.loss_curve_, rtol=1e-5)
+    if norm == "batch":
+        # the encoder's and the blocks' biases feed batch norms that remove them: their
+        # gradients are rounding noise, which AdamW turns into steps, so weights differ
+        return
+    for name, value in single.network_.state_dict().items():
+        np.testing.assert_allclose(
+            parallel.network_.state_dict()[name], value, rtol=1e-4, atol=1e-5, err_msg=name
+        )
+    np.testing.assert_allclose(
+        parallel.predict_proba(series), single.predict_proba(series), rtol=1e-4, atol=1e-6
+    )
+
+
 class FailOnRank1(LiquidS4Classifier):
     """Raises in rank 1 only (importable by the spawned ranks)."""
 
