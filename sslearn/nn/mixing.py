@@ -16,6 +16,8 @@ import math
 import torch
 from torch import nn
 
+from sslearn.nn.functional import length_mask
+
 __all__ = [
     "NORMS",
     "ChannelLayerNorm",
@@ -141,8 +143,7 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         if lengths is None:
             weight = x.new_ones(x.shape[0], 1, x.shape[-1])
         else:
-            valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
-            weight = valid[:, None, :].to(x.dtype)  # (B, 1, L)
+            weight = length_mask(lengths, x.shape[-1])[:, None, :].to(x.dtype)  # (B, 1, L)
         if synchronise:
             mean, var, count = _global_moments(x, weight)
         else:

@@ -153,7 +153,7 @@ class DistributedTrainer(Trainer):
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.ranks = self.world
         self.module = network
-        synchronise_batch_norms(network, True)  # whole-batch statistics, as one device
+        synchronise_batch_norms(network)  # whole-batch statistics, as one device
         if self.uses_graphs:
             self.after_backward = FlatGradients(self.params).all_reduce
         else:
@@ -413,12 +413,13 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
         dist.destroy_process_group()
 
 
-def synchronise_batch_norms(network: torch.nn.Module, on: bool) -> None:
+def synchronise_batch_norms(network: torch.nn.Module) -> None:
     """Set :attr:`~sslearn.nn.mixing.MaskedBatchNorm.synchronised` on every batch norm of
-    ``network`` (the stem's, and the blocks' with ``norm="batch"``)."""
+    a rank's ``network`` (the stem's, and the blocks' with ``norm="batch"``). Only the
+    rank's copy changes: the parent receives the trained state dict, not the module."""
     for module in network.modules():
         if isinstance(module, MaskedBatchNorm):
-            module.synchronised = on
+            module.synchronised = True
 
 
 def _save_result(
