@@ -24,6 +24,14 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
     (the network starts as ``base``).
 ``stem64_skip``, ``stem32_skip``
     As ``stem_skip`` with 64 (32) channels in every convolution.
+``stem_zero``
+    The built front end (``stem_channels``, a parameter), with the encoder's weights on
+    the stem's channels initialised to zero and those on the raw channels as
+    ``nn.Linear(C, d_model)`` starts (the network starts as the one without a front end).
+``stem_rawinit``
+    The built front end with the encoder's weights on the raw channels as
+    ``nn.Linear(C, d_model)`` starts (bound ``1/sqrt(C)``, not ``1/sqrt(C + S)``), those on
+    the stem's channels as they are.
 ``fcn``
     The stem alone: average pooling and a linear head, no SSM (a reference).
 
@@ -63,6 +71,8 @@ VARIANTS = {
     "stem64_skip": {"channels": (64, 64, 64), "skip": True},
     "stem32_skip": {"channels": (32, 32, 32), "skip": True},
     "fcn": {"channels": FCN, "fcn_only": True},
+    "stem_zero": "zero_stem_columns",
+    "stem_rawinit": "raw_columns_as_linear",
 }
 
 
@@ -161,10 +171,34 @@ def with_stem(estimator: type, options: dict) -> type:
     return Screened
 
 
+def with_encoder_init(estimator: type, zero_stem: bool) -> type:
+    """A subclass of ``estimator`` whose encoder's raw columns start as ``nn.Linear(C, H)``
+    and, with ``zero_stem``, whose stem columns start at zero."""
+
+    class Screened(estimator):
+        def _make_network(self, n_inputs, n_outputs):
+            network = super()._make_network(n_inputs, n_outputs)
+            if network.stem is None or network.n_members != 1:
+                raise ValueError("the variant takes stem_channels > 0 and n_estimators=1")
+            d_input = network.d_input
+            plain = nn.Linear(d_input, network.encoder.out_features)
+            with torch.no_grad():
+                if zero_stem:
+                    network.encoder.weight.zero_()
+                network.encoder.weight[:, :d_input] = plain.weight
+                network.encoder.bias.copy_(plain.bias)
+            return network
+
+    Screened.__name__ = estimator.__name__
+    return Screened
+
+
 def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
     task = DATASETS[name]
     estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
-    if VARIANTS[variant] is not None:
+    if VARIANTS[variant] in ("zero_stem_columns", "raw_columns_as_linear"):
+        estimator = with_encoder_init(estimator, VARIANTS[variant] == "zero_stem_columns")
+    elif VARIANTS[variant] is not None:
         estimator = with_stem(estimator, VARIANTS[variant])
     X_train, y_train, X_test, y_test = load(name)
     model = estimator(**params, random_state=seed)
