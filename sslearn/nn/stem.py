@@ -21,6 +21,16 @@ __all__ = ["STEM_WIDTHS", "ConvStem"]
 STEM_WIDTHS = (8, 5, 3)
 
 
+def windows_times_weights(x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+    """``conv1d(x, weight, groups=groups)`` (stride 1, no padding, no bias) as unfold + einsum.
+
+    x (B, G·Cin, L), weight (G·Cout, Cin, w) -> (B, G·Cout, L - w + 1).
+    """
+    windows = x.unfold(-1, weight.shape[-1], 1).unflatten(1, (groups, -1))  # (B, G, Cin, L', w)
+    kernel = weight.unflatten(0, (groups, -1))  # (G, Cout, Cin, w)
+    return torch.einsum("bgclw,gocw->bgol", windows, kernel).flatten(1, 2)
+
+
 class ConvStem(nn.Module):
     """``relu(norm(conv(x)))`` three times on (B, K·C, L) -> (B, K·S, L).
 
@@ -72,12 +82,19 @@ class ConvStem(nn.Module):
         return before, width - 1 - before
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, K·C, L) -> (B, K·S, L)."""
+        """(B, K·C, L) -> (B, K·S, L).
+
+        Each convolution is computed as its windows times its weights (one batched matrix
+        product): for these small shapes cuDNN's convolution kernels made a training epoch
+        about four times slower on an H100 (``benchmarks/profile_fit_stem.py``).
+        """
         valid = None if lengths is None else length_mask(lengths, x.shape[-1])[:, None, :]
         if valid is not None:
             x = x * valid
         for conv, norm, width in zip(self.convs, self.norms, self.widths, strict=True):
-            x = torch.relu(norm(conv(nn.functional.pad(x, self._padding(width))), lengths))
+            padded = nn.functional.pad(x, self._padding(width))
+            z = windows_times_weights(padded, conv.weight, self.n_members)
+            x = torch.relu(norm(z, lengths))
             if valid is not None:
                 x = x * valid
         return x

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sslearn.nn import LiquidS4Network
-from sslearn.nn.stem import ConvStem
+from sslearn.nn.stem import ConvStem, windows_times_weights
 
 
 def random_input(shape, seed=0):
@@ -137,3 +137,17 @@ def test_network_with_a_stem(bidirectional):
 def test_stem_channels_is_validated():
     with pytest.raises(ValueError, match="stem_channels"):
         LiquidS4Network(2, 3, stem_channels=-1)
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_windows_times_weights_is_conv1d(groups):
+    torch.manual_seed(7)
+    x = torch.randn(4, groups * 5, 30, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(groups * 6, 5, 4, dtype=torch.float64, requires_grad=True)
+    ours = windows_times_weights(x, weight, groups)
+    reference = torch.nn.functional.conv1d(x, weight, groups=groups)
+    torch.testing.assert_close(ours, reference)
+    grads = torch.autograd.grad((ours * reference.detach()).sum(), (x, weight))
+    expected = torch.autograd.grad((reference * reference.detach()).sum(), (x, weight))
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want)
