@@ -9,6 +9,11 @@ convolutions) and with every ``nn.Conv1d`` computed as unfold + one matrix produ
 prints milliseconds per epoch, and profiles one fit of the first set with
 ``torch.profiler``: the operators with the most host time and the most device time.
 
+Since 3715e9c :class:`~sslearn.nn.ConvStem` computes its convolutions with
+``windows_times_weights`` and no longer calls ``nn.Conv1d``, so every "stem 64" setting
+here measures that path; the cuDNN columns of ``benchmarks/RESULTS.md`` were measured at
+7e86a84.
+
 Run on a GPU machine: ``python benchmarks/profile_fit_stem.py [--datasets ...]``.
 """
 
