@@ -41,11 +41,11 @@ limit=${LIMIT:-540}
 base=${BASELINES:-benchmarks/results/baselines_h200.json}
 [ "${1:-screen}" = screen ] || export BENCH_THREADS=1
 acc=benchmarks/bench_accuracy.py
-# the grid selected on validation under the published protocol (SCP1 since 2026-12-04)
 # the issue's starting defaults, spelled out against today's (liquid_kernel, pooling, augment,
 # epochs, depth, scaling and the front end changed since)
 ISSUE_START='{"liquid_kernel": null, "pooling": "mean", "augment": null, "max_epochs": 200,
   "n_iter_no_change": 30, "n_layers": 4, "scale": true, "stem_channels": 0}'
+# the grid selected on validation under the published protocol (SCP1 since 2026-12-04)
 PROTOCOL_GRID='[{}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30}, {"n_estimators": 3}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30, "n_estimators": 3}]'
 
 if [ "${1:-screen}" = screen ]; then

@@ -116,7 +116,7 @@ class ConvStem(nn.Module):
         new_state = []
         for conv, norm, window in zip(self.convs, self.norms, state, strict=True):
             window = torch.cat([window, x_t[..., None]], dim=-1)  # (B, K·in, w)
-            z = nn.functional.conv1d(window, conv.weight, groups=self.n_members)
+            z = windows_times_weights(window, conv.weight, self.n_members)
             x_t = torch.relu(norm(z)).squeeze(-1)
             new_state.append(window[..., 1:])
         return x_t, new_state
