@@ -37,6 +37,7 @@ import itertools
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -359,7 +360,13 @@ class _RemoteTraceback(Exception):
 
 
 def _run_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> None:
-    """Entry point of rank ``rank`` (a spawned process)."""
+    """Entry point of rank ``rank`` (a spawned process).
+
+    A rank that trained to the end leaves through :func:`os._exit`, after flushing its
+    streams: its work is on disk (rank 0's ``result.pt``) and its process group destroyed,
+    and the interpreter's teardown (library destructors, gloo's threads) once aborted a rank
+    of a finished CPU fit with ``terminate called without an active exception``.
+    """
     try:
         _train_rank(rank, workdir, port, world, backend)
     except Exception as error:
@@ -378,6 +385,9 @@ def _run_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> N
         with open(os.path.join(workdir, f"error-{rank}.pkl"), "wb") as file:
             pickle.dump(record, file)
         raise
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)
 
 
 def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) -> None:
@@ -409,6 +419,7 @@ def _train_rank(rank: int, workdir: str, port: int, world: int, backend: str) ->
             raise
         if rank == 0:
             _save_result(workdir, module, result, job.callbacks)
+        dist.barrier()  # no rank tears its group down while another still talks to it
     finally:
         dist.destroy_process_group()
 
