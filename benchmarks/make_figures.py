@@ -10,7 +10,7 @@ writes three PNG figures into ``docs/assets/benchmarks/``:
 - ``layer_speed.png``: one ``LiquidSSM`` layer's forward + backward against the naive S4D
   anchor (``layer_h100.csv``).
 
-The page's tables also read ``uea_protocol_h200.csv``, ``train_step_h100.csv`` and
+The page's tables also read ``uea_protocol.csv``, ``train_step_h100.csv`` and
 ``layer_cpu.csv``. Those CSV files, like ``layer_h100.csv``, were transcribed once from the
 tables of ``benchmarks/RESULTS.md``; each says in its header which section.
 
@@ -42,7 +42,7 @@ FIGURES = HERE.parent / "docs" / "assets" / "benchmarks"
 DEFAULTS = RESULTS / "defaults_h200.json"  # sslearn's current defaults, 3 seeds
 BASELINES = RESULTS / "baselines_h200.json"  # MiniRocket (3 seeds) and 1-NN, same machine
 LAYER = RESULTS / "layer_h100.csv"
-PROTOCOL = RESULTS / "uea_protocol_h200.csv"
+PROTOCOL = RESULTS / "uea_protocol.csv"
 TRAINING = RESULTS / "train_step_h100.csv"
 CPU = RESULTS / "layer_cpu.csv"
 
