@@ -70,6 +70,17 @@ def test_augmented_fits_are_reproducible(augment, n_estimators):
     assert not np.array_equal(plain.predict_proba(X), fits[0].predict_proba(X))
 
 
+def test_fits_of_one_random_state_repeat_on_each_device(device):
+    """With the front end, whose convolutions' backward once went through cuDNN and so did
+    not repeat on a GPU; unequal lengths, liquid kernel and augmentation as by default."""
+    X, y = sines(n=32)
+    X[::3, :, 18:] = np.nan
+    params = {**TINY, "stem_channels": 16, "device": device, "random_state": 0}
+    fits = [LiquidS4Classifier(**params).fit(X, y) for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].loss_curve_, fits[1].loss_curve_)
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
 def test_augmentation_reaches_the_training_config():
     clf = LiquidS4Classifier(augment={"jitter": 0.2})
     config = clf._training_config(incremental=False, early=False)
