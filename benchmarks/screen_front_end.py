@@ -32,6 +32,15 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
     The built front end with the encoder's weights on the raw channels as
     ``nn.Linear(C, d_model)`` starts (bound ``1/sqrt(C)``, not ``1/sqrt(C + S)``), those on
     the stem's channels as they are.
+``stem_pool``, ``stem_poolmax``
+    The built front end, with the stem's output also pooled over each series' valid steps
+    (its mean; its mean and its maximum) and handed to the head beside the SSM's pooled
+    features: the FCN's global average pooling as a second route to the head.
+``stem_aux``
+    The built front end with a second head on its output's mean over valid steps, trained
+    by its own loss beside the network's head (as a two-member ensemble: the losses are
+    summed, the predictions averaged), so the convolutional features keep learning after
+    the SSM blocks fit the training set.
 ``fcn``
     The stem alone: average pooling and a linear head, no SSM (a reference).
 
@@ -59,6 +68,7 @@ from _accuracy_data import DATASETS, load, score
 
 from sslearn import LiquidS4Classifier, LiquidS4Regressor
 from sslearn.nn.functional import length_mask
+from sslearn.nn.mixing import GroupedLinear
 from sslearn.nn.network import LiquidS4Network
 
 FCN = (128, 256, 128)
@@ -71,9 +81,12 @@ VARIANTS = {
     "stem64_skip": {"channels": (64, 64, 64), "skip": True},
     "stem32_skip": {"channels": (32, 32, 32), "skip": True},
     "fcn": {"channels": FCN, "fcn_only": True},
+    "fcn64": {"channels": (64, 64, 64), "fcn_only": True},
 }
 # the built front end with the encoder started otherwise: variant -> stem columns at zero
 ENCODER_STARTS = {"stem_zero": True, "stem_rawinit": False}
+# the built front end's output pooled into the head as well: variant -> its poolings
+POOLED_STEMS = {"stem_pool": ("mean",), "stem_poolmax": ("mean", "max")}
 
 
 def masked_mean(h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -193,11 +206,89 @@ def with_encoder_init(estimator: type, zero_stem: bool) -> type:
     return Screened
 
 
+class PooledStemNetwork(LiquidS4Network):
+    """The built network (one member) whose head also reads its stem's pooled output."""
+
+    stem_poolings: tuple[str, ...] = ("mean",)
+
+    def embed(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        captured = []
+        handle = self.stem.register_forward_hook(lambda _m, _i, out: captured.append(out))
+        try:
+            pooled = [super().embed(x, lengths)]
+        finally:
+            handle.remove()
+        stem = captured[0]  # (B, S, L), zero past each length (after a ReLU, so >= 0)
+        if "mean" in self.stem_poolings:
+            pooled.append(masked_mean(stem, lengths))
+        if "max" in self.stem_poolings:
+            pooled.append(stem.amax(-1))  # padding is 0 and valid values are >= 0
+        return torch.cat(pooled, 1)
+
+
+def with_pooled_stem(estimator: type, poolings: tuple[str, ...]) -> type:
+    """A subclass of ``estimator`` whose network is a :class:`PooledStemNetwork`."""
+
+    class Screened(estimator):
+        def _make_network(self, n_inputs, n_outputs):
+            network = super()._make_network(n_inputs, n_outputs)
+            if network.stem is None or network.n_members != 1:
+                raise ValueError("the variant takes stem_channels > 0 and n_estimators=1")
+            network.__class__ = PooledStemNetwork
+            network.stem_poolings = poolings
+            extra = len(poolings) * network.stem.channels
+            network.head = GroupedLinear(network.head.in_features + extra, n_outputs)
+            return network
+
+    Screened.__name__ = estimator.__name__
+    return Screened
+
+
+class AuxHeadNetwork(LiquidS4Network):
+    """The built network (one member) with a second head on its stem's pooled output.
+
+    Training mode returns both heads' outputs (B, 2, d_output), which the estimators' loss
+    sums like an ensemble's; evaluation mode returns ``combine`` of them (B, d_output).
+    """
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        captured = []
+        handle = self.stem.register_forward_hook(lambda _m, _i, out: captured.append(out))
+        try:
+            main = self.head_outputs(self.embed(x, lengths))
+        finally:
+            handle.remove()
+        aux = self.aux_head(masked_mean(captured[0], lengths))
+        both = torch.stack([main, aux], 1)
+        return both if self.training else self.combine(both)
+
+
+def with_aux_head(estimator: type) -> type:
+    """A subclass of ``estimator`` whose network is an :class:`AuxHeadNetwork`."""
+
+    class Screened(estimator):
+        def _make_network(self, n_inputs, n_outputs):
+            network = super()._make_network(n_inputs, n_outputs)
+            if network.stem is None or network.n_members != 1:
+                raise ValueError("the variant takes stem_channels > 0 and n_estimators=1")
+            network.__class__ = AuxHeadNetwork
+            network.aux_head = GroupedLinear(network.stem.channels, n_outputs)
+            network.combine = self._combine_members
+            return network
+
+    Screened.__name__ = estimator.__name__
+    return Screened
+
+
 def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
     task = DATASETS[name]
     estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
     if variant in ENCODER_STARTS:
         estimator = with_encoder_init(estimator, ENCODER_STARTS[variant])
+    elif variant == "stem_aux":
+        estimator = with_aux_head(estimator)
+    elif variant in POOLED_STEMS:
+        estimator = with_pooled_stem(estimator, POOLED_STEMS[variant])
     elif VARIANTS[variant] is not None:
         estimator = with_stem(estimator, VARIANTS[variant])
     X_train, y_train, X_test, y_test = load(name)
@@ -276,8 +367,9 @@ def main() -> None:
         return
     runs = json.loads(args.runs)
     for variant, _ in runs:
-        if variant not in VARIANTS and variant not in ENCODER_STARTS:
-            known = list(VARIANTS) + list(ENCODER_STARTS)
+        others = [*ENCODER_STARTS, *POOLED_STEMS, "stem_aux"]
+        if variant not in VARIANTS and variant not in others:
+            known = list(VARIANTS) + others
             parser.error(f"unknown variant {variant!r}; use one of {known}")
     rows = []
     for variant, params in runs:
