@@ -18,6 +18,8 @@
 #   bash benchmarks/device_accuracy.sh confirm  # today's defaults: fit seconds against the issue's start, protocol grid
 #   bash benchmarks/device_accuracy.sh confirm2 # the same fit-time check; SCP2's grid, the CUDA
 #                                                 tests and two encoder starts, sharing the GPU
+#   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
+#                                                 network (screen_front_end.py); the CUDA tests
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
 #   bash benchmarks/device_accuracy.sh liquid2  # liquid_kernel=None in the two-block classifier, eight smaller sets
 #   bash benchmarks/device_accuracy.sh liquid3  # every liquid kernel in today's recipe, the whole developer set
@@ -205,6 +207,22 @@ elif [ "$1" = confirm2 ]; then
       SelfRegulationSCP1 Tecator CardanoSentiment >"$out/$variant.log" 2>&1 &
   done
   wait
+elif [ "$1" = hybrid ]; then
+  # one process per (variant, seed) sharing the GPU, the sets furthest behind MiniRocket first
+  timeout "$limit" python3 -m pytest -q tests -m cuda -p no:cacheprovider \
+    >"$out/cuda_tests.log" 2>&1 &
+  for variant in ${VARIANTS:-base stem_aux fcn_ens fcn}; do
+    for seed in 0 1 2; do
+      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/$variant.jsonl" \
+        --seeds $seed --runs "[[\"$variant\", {}]]" --datasets OSULeaf EyesOpenShut \
+        SelfRegulationSCP1 ArrowHead PickupGestureWiimoteZ Tecator CardanoSentiment GunPoint \
+        JapaneseVowels BasicMotions ItalyPowerDemand VitalSigns-rhythm VitalSigns-HR-RR \
+        >"$out/$variant-$seed.log" 2>&1 &
+    done
+  done
+  wait
+  # few files come back from the device: the per-process logs as one archive
+  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
 elif [ "$1" = depth ]; then
   # depth and width after the classifier's move to two blocks, one process alone on the GPU
   timeout 80 python3 $acc --seeds 0 1 2 --workers 1 --out "$out/depth_reg.json" \

@@ -41,6 +41,11 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
     by its own loss beside the network's head (as a two-member ensemble: the losses are
     summed, the predictions averaged), so the convolutional features keep learning after
     the SSM blocks fit the training set.
+``fcn_ens``
+    The built network beside the FCN of ``fcn`` (128, 256, 128 channels, centred), each
+    with its own head and loss, trained together as a two-member ensemble (the losses
+    summed, the predictions averaged): the FCN's accuracy where the SSM network trails it
+    (OSULeaf), without its losses where it trails the SSM network (ArrowHead, Pickup).
 ``fcn``
     The stem alone: average pooling and a linear head, no SSM (a reference).
 
@@ -280,6 +285,34 @@ def with_aux_head(estimator: type) -> type:
     return Screened
 
 
+class HybridNetwork(LiquidS4Network):
+    """The built network (one member) and an FCN of its own, two heads, one ensemble."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        main = self.head_outputs(self.embed(x, lengths))
+        fcn = self.fcn_head(masked_mean(self.fcn(x, lengths), lengths))
+        both = torch.stack([main, fcn], 1)
+        return both if self.training else self.combine(both)
+
+
+def with_fcn_member(estimator: type) -> type:
+    """A subclass of ``estimator`` whose network is a :class:`HybridNetwork`."""
+
+    class Screened(estimator):
+        def _make_network(self, n_inputs, n_outputs):
+            network = super()._make_network(n_inputs, n_outputs)
+            if network.n_members != 1:
+                raise ValueError("the variant takes n_estimators=1")
+            network.__class__ = HybridNetwork
+            network.fcn = ConvStem(n_inputs, FCN)
+            network.fcn_head = nn.Linear(network.fcn.d_output, n_outputs)
+            network.combine = self._combine_members
+            return network
+
+    Screened.__name__ = estimator.__name__
+    return Screened
+
+
 def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
     task = DATASETS[name]
     estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
@@ -287,6 +320,8 @@ def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
         estimator = with_encoder_init(estimator, ENCODER_STARTS[variant])
     elif variant == "stem_aux":
         estimator = with_aux_head(estimator)
+    elif variant == "fcn_ens":
+        estimator = with_fcn_member(estimator)
     elif variant in POOLED_STEMS:
         estimator = with_pooled_stem(estimator, POOLED_STEMS[variant])
     elif VARIANTS[variant] is not None:
@@ -367,7 +402,7 @@ def main() -> None:
         return
     runs = json.loads(args.runs)
     for variant, _ in runs:
-        others = [*ENCODER_STARTS, *POOLED_STEMS, "stem_aux"]
+        others = [*ENCODER_STARTS, *POOLED_STEMS, "stem_aux", "fcn_ens"]
         if variant not in VARIANTS and variant not in others:
             known = list(VARIANTS) + others
             parser.error(f"unknown variant {variant!r}; use one of {known}")
