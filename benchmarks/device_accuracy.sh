@@ -18,6 +18,8 @@
 #   bash benchmarks/device_accuracy.sh confirm  # today's defaults: fit seconds against the issue's start, protocol grid
 #   bash benchmarks/device_accuracy.sh confirm2 # the same fit-time check; SCP2's grid, the CUDA
 #                                                 tests and two encoder starts, sharing the GPU
+#   bash benchmarks/device_accuracy.sh confirm3 # the fit-time check; then, sharing the GPU, the
+#                                                 protocol grid on both sets and the CUDA tests
 #   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
 #                                                 network (screen_front_end.py); the CUDA tests
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
@@ -206,6 +208,16 @@ elif [ "$1" = confirm2 ]; then
       PickupGestureWiimoteZ GunPoint BasicMotions JapaneseVowels ItalyPowerDemand \
       SelfRegulationSCP1 Tecator CardanoSentiment >"$out/$variant.log" 2>&1 &
   done
+  wait
+elif [ "$1" = confirm3 ]; then
+  timeout "${LIMIT_TIMING:-240}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
+    --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
+  rest=${LIMIT_REST:-270}
+  timeout "$rest" python3 benchmarks/bench_uea_protocol.py --workers 4 \
+    --out "$out/uea_confirm.json" --grid "$PROTOCOL_GRID" >"$out/uea_confirm.log" 2>&1 &
+  timeout "$rest" python3 -m pytest -q -m cuda -p no:cacheprovider tests/nn/test_stem.py \
+    tests/test_classifier.py tests/test_recipe.py tests/test_stream.py tests/test_embed.py \
+    tests/training >"$out/cuda_tests.log" 2>&1 &
   wait
 elif [ "$1" = hybrid ]; then
   # one process per (variant, seed) sharing the GPU, the sets furthest behind MiniRocket first

@@ -111,7 +111,10 @@ def network_input(estimator, x_t):
 # recording streamed in parallel (here two monitored patients: the first test recording
 # in AF and the first in another rhythm); `step(x_t, state)` takes the samples of one
 # time step, shape (batch_size, n_inputs), and returns the class scores (logits) for
-# everything seen so far and the new state. We use a float64 copy of the network on the
+# everything seen so far and the new state. The classifier's network has two heads
+# (`stem_head=True`): the SSM blocks' and its convolutional front end's, so the scores have
+# shape (batch_size, 2, n_classes) and the prediction is the mean of their probabilities,
+# as in `predict_proba`. We use a float64 copy of the network on the
 # CPU, in evaluation mode (no dropout), as `predict` does on a CPU.
 
 # %%
@@ -126,7 +129,8 @@ start = time.perf_counter()
 with torch.no_grad():
     for t in range(recordings.shape[-1]):  # the samples arrive one time step at a time
         logits, state = network.step(network_input(clf, recordings[:, :, t]), state)
-        running.append(torch.softmax(logits, dim=-1)[:, af].numpy())
+        # (beds, heads, classes): the SSM's head and the front end's (stem_head), averaged
+        running.append(torch.softmax(logits, dim=-1).mean(1)[:, af].numpy())
 running = np.array(running)  # (n_timepoints, n_beds)
 per_step_ms = 1000 * (time.perf_counter() - start) / len(running)
 print(f"{len(running)} time steps streamed, {per_step_ms:.2f} ms per step for {len(beds)} beds")

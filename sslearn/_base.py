@@ -64,6 +64,7 @@ ARCHITECTURE = (
     "bidirectional",
     "conv_width",
     "stem_channels",
+    "stem_head",
     "dropout",
     "norm",
     "pooling",
@@ -89,6 +90,7 @@ class BaseLiquidS4(BaseEstimator):
         "bidirectional": ["boolean"],
         "conv_width": [Interval(Integral, 0, None, closed="left")],
         "stem_channels": [Interval(Integral, 0, None, closed="left")],
+        "stem_head": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "norm": [StrOptions({"layer", "batch"})],
         "pooling": [StrOptions(set(POOLINGS))],
@@ -135,6 +137,7 @@ class BaseLiquidS4(BaseEstimator):
         bidirectional=True,
         conv_width=0,
         stem_channels=64,
+        stem_head=False,
         dropout=0.0,
         norm="layer",
         pooling="mean",
@@ -174,6 +177,7 @@ class BaseLiquidS4(BaseEstimator):
         self.bidirectional = bidirectional
         self.conv_width = conv_width
         self.stem_channels = stem_channels
+        self.stem_head = stem_head
         self.dropout = dropout
         self.norm = norm
         self.pooling = pooling
@@ -220,6 +224,7 @@ class BaseLiquidS4(BaseEstimator):
             dropout=float(self.dropout),
             conv_width=int(self.conv_width),
             stem_channels=int(self.stem_channels),
+            stem_head=bool(self.stem_head) and self.stem_channels > 0,
             d_state=self.d_state,
             ssm=self.ssm,
             liquid_kernel=self.liquid_kernel,
@@ -249,6 +254,11 @@ class BaseLiquidS4(BaseEstimator):
                 f"0 < dt_min <= dt_max, got {self.dt_range!r}."
             )
         return float(self.dt_range[0]), float(self.dt_range[1])
+
+    def _n_heads(self) -> int:
+        """Outputs per series of the fitted network along its members' axis: the ensemble's
+        members, and with ``stem_head`` their front ends' heads (1: a (B, n_outputs) output)."""
+        return getattr(self.network_, "n_heads", self.n_estimators)
 
     def _combine_members(self, outputs: torch.Tensor) -> torch.Tensor:
         """One output per series from an ensemble's (B, K, n_outputs) (the members' mean)."""
@@ -590,7 +600,7 @@ class BaseLiquidS4(BaseEstimator):
         device = self._inference_device()
         precision, dtype = inference_precision(self.precision, device)
         self.network_.to(device)
-        combine = self.n_estimators > 1 and not (members or features)
+        combine = self._n_heads() > 1 and not (members or features)
         outputs = predict_outputs(
             _PooledFeatures(self.network_) if features else self.network_,
             data,
@@ -643,7 +653,9 @@ default=None
             ``pooling="mean+max"`` (each member's means, then its maxima). With
             ``n_estimators > 1`` the members' features are concatenated member after member:
             columns ``k * f`` to ``(k + 1) * f - 1`` belong to member ``k``, with ``f`` the
-            features of one member.
+            features of one member. With ``stem_head`` (the classifier's default) they are
+            the input of the SSM heads only: the predictions also average the front-end
+            heads (see :meth:`_member_outputs`' last ``n_estimators`` outputs).
 
         Examples
         --------

@@ -109,7 +109,7 @@ def output_indices(estimator, n_samples: int, target) -> np.ndarray:
 def _explained_outputs(estimator, network: torch.nn.Module):
     """``f(x, lengths) -> (B, n_outputs)``: logits, combined log-probabilities of an ensemble,
     or regression outputs in the user's units."""
-    combine = estimator._combine_members if estimator.n_estimators > 1 else None
+    combine = estimator._combine_members if estimator._n_heads() > 1 else None
     y_scale = y_mean = None
     if not is_classifier(estimator):
         y_scale = torch.as_tensor(estimator._y_scale)

@@ -105,3 +105,26 @@ def test_calibrated_classifier():
     proba = calibrated.predict_proba(X)
     assert proba.shape == (45, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("n_estimators", [1, 2])
+def test_stem_head_probabilities_are_the_heads_mean(n_estimators):
+    """By default each member has a second head on its front end: predict_proba is the mean
+    of the 2·K heads' softmax, and every head is fitted (not left at its start)."""
+    import torch
+
+    X, y = sines(n=40, n_classes=3)
+    params = {**TINY, "stem_channels": 4, "n_estimators": n_estimators, "random_state": 0}
+    clf = LiquidS4Classifier(**params).fit(X, y)
+    assert LiquidS4Classifier().stem_head is True
+    assert clf.network_.n_heads == 2 * n_estimators
+    heads = clf._member_outputs(X)  # (n, 2K, n_classes) logits
+    assert heads.shape == (40, 2 * n_estimators, 3)
+    expected = torch.softmax(torch.from_numpy(heads), dim=-1).mean(1).numpy()
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    shorter = LiquidS4Classifier(**{**params, "max_epochs": 1}).fit(X, y)
+    assert not torch.equal(shorter.network_.stem_head.weight, clf.network_.stem_head.weight)
+    plain = LiquidS4Classifier(**{**params, "stem_head": False}).fit(X, y)
+    assert plain.network_.stem_head is None and plain.network_.n_heads == n_estimators
+    no_stem = LiquidS4Classifier(**{**params, "stem_channels": 0}).fit(X, y)
+    assert no_stem.network_.stem_head is None  # documented: no effect without a front end

@@ -15,6 +15,7 @@ from sslearn import LiquidS4Classifier, LiquidS4Regressor
 from ._toy import TINY, frequencies, sines
 
 PARAMS = {**TINY, "max_epochs": 2, "liquid_kernel": None}
+PLAIN = {**PARAMS, "stem_head": False}  # the head applied to embed(X) is the whole model
 
 
 def head(estimator, features):
@@ -35,14 +36,25 @@ def test_embed_shape_and_head(pooling, per_member, n_estimators):
     outputs = head(clf, features)
     if n_estimators > 1:
         assert outputs.shape == (len(X), n_estimators, 3)
-        outputs = clf._combine_members(outputs)
-    np.testing.assert_allclose(outputs.numpy(), clf.decision_function(X), rtol=1e-10, atol=1e-12)
+    # the members' SSM heads; with the default stem_head, their front-end heads follow
+    members = clf._member_outputs(X)
+    assert members.shape == (len(X), 2 * n_estimators, 3)
+    np.testing.assert_allclose(
+        outputs.numpy().reshape(len(X), n_estimators, 3), members[:, :n_estimators],
+        rtol=1e-10, atol=1e-12,
+    )  # fmt: skip
+    plain = LiquidS4Classifier(**PLAIN, pooling=pooling, n_estimators=n_estimators,
+                               ).fit(X, y)  # fmt: skip
+    outputs = head(plain, plain.embed(X))
+    if n_estimators > 1:
+        outputs = plain._combine_members(outputs)
+    np.testing.assert_allclose(outputs.numpy(), plain.decision_function(X), rtol=1e-10, atol=1e-12)
 
 
 def test_embed_unequal_lengths():
     X, y = sines()
     X[::3, :, 16:] = np.nan  # every third series is shorter
-    clf = LiquidS4Classifier(**PARAMS, pooling="last").fit(X, y)
+    clf = LiquidS4Classifier(**PLAIN, pooling="last").fit(X, y)
     features = clf.embed(X)
     assert np.isfinite(features).all()
     logits = head(clf, features).numpy()
@@ -53,7 +65,7 @@ def test_embed_unequal_lengths():
 
 def test_embed_on_either_device(device):
     X, y = sines(n_classes=3)
-    clf = LiquidS4Classifier(**{**PARAMS, "device": device}, pooling="mean+max").fit(X, y)
+    clf = LiquidS4Classifier(**{**PLAIN, "device": device}, pooling="mean+max").fit(X, y)
     features = clf.embed(X)
     assert features.shape == (len(X), 16) and np.isfinite(features).all()
     np.testing.assert_allclose(

@@ -21,8 +21,9 @@ def _member_outputs(estimator, X):
         outputs = []
         for k in range(estimator.n_estimators):
             member = estimator.network_.member(k).double().eval()
-            outputs.append(member(data.values.double(), None).numpy())
-    return np.stack(outputs)
+            heads = member(data.values.double(), None).numpy()  # (n, [2,] n_outputs)
+            outputs.extend(heads.transpose(1, 0, 2) if heads.ndim == 3 else [heads])
+    return np.stack(outputs)  # (members and their front-end heads, n, n_outputs)
 
 
 def _panel(estimator, X):
@@ -34,7 +35,7 @@ def _panel(estimator, X):
 def test_ensemble_classifier_averages_member_probabilities():
     X, y = sines(n=40, n_classes=3)
     clf = LiquidS4Classifier(**TINY, n_estimators=3).fit(X, y)
-    assert clf.network_.n_members == 3
+    assert clf.network_.n_members == 3 and clf.network_.n_heads == 6  # stem_head
     expected = softmax(_member_outputs(clf, X), axis=-1).mean(axis=0)
     np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[expected.argmax(axis=1)])

@@ -141,6 +141,14 @@ class LiquidS4Network(nn.Module):
         of widths 8, 5 and 3 with this many channels, batch norms and ReLUs) whose output
         the encoder reads beside the raw input; causal unless ``bidirectional``. 0 leaves
         it out.
+    stem_head : bool, default=False
+        A second head per member on the front end's output averaged over each series'
+        valid steps (the FCN's global average pooling), with a loss of its own: the output
+        has shape (B, 2·K, d_output), the K members' heads then the K front-end heads, and
+        the estimators combine them as an ensemble of 2·K. In a joint network the SSM
+        blocks fit the training set first and leave the front end's features little to
+        learn from; its own loss keeps them learning (``docs/liquid_s4.md``). Takes
+        ``stem_channels > 0``.
     irregular : bool, default=False
         Irregular sampling: the inputs carry one more channel, the last, holding the gaps
         (the time since the previous observation, in model units; 1 at the first step and
@@ -158,6 +166,9 @@ class LiquidS4Network(nn.Module):
     >>> LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, n_members=4)(
     ...     torch.randn(5, 3, 20)).shape
     torch.Size([5, 4, 2])
+    >>> LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, stem_channels=8,
+    ...     stem_head=True)(torch.randn(5, 3, 20)).shape  # the member's head, the stem's
+    torch.Size([5, 2, 2])
     >>> irregular = LiquidS4Network(3, 2, d_model=8, n_layers=1, d_state=4, irregular=True)
     >>> gaps = torch.rand(5, 1, 20) + 0.5  # time since the previous step, the last channel
     >>> irregular(torch.cat([torch.randn(5, 3, 20), gaps], dim=1)).shape
@@ -177,12 +188,14 @@ class LiquidS4Network(nn.Module):
         n_members: int = 1,
         conv_width: int = 0,
         stem_channels: int = 0,
+        stem_head: bool = False,
         irregular: bool = False,
         **ssm_kwargs,
     ) -> None:
         super().__init__()
-        if not isinstance(irregular, bool):
-            raise ValueError(f"irregular must be a bool, got {irregular!r}")
+        for name, flag in (("irregular", irregular), ("stem_head", stem_head)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be a bool, got {flag!r}")
         for name, value in (
             ("d_input", d_input),
             ("d_output", d_output),
@@ -194,6 +207,8 @@ class LiquidS4Network(nn.Module):
         for name, value in (("conv_width", conv_width), ("stem_channels", stem_channels)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if stem_head and not stem_channels:
+            raise ValueError("stem_head=True takes a front end: set stem_channels > 0")
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
         if not 0.0 <= dropout < 1.0:
@@ -208,6 +223,7 @@ class LiquidS4Network(nn.Module):
             "dropout": dropout,
             "conv_width": conv_width,
             "stem_channels": stem_channels,
+            "stem_head": stem_head,
             "irregular": irregular,
             **ssm_kwargs,
         }
@@ -232,6 +248,12 @@ class LiquidS4Network(nn.Module):
         self.final_norm = make_norm(norm, d_model, n_members)
         pooled = 2 * d_model if pooling == "mean+max" else d_model
         self.head = GroupedLinear(pooled, d_output, n_members)
+        self.stem_head = GroupedLinear(stem_channels, d_output, n_members) if stem_head else None
+
+    @property
+    def n_heads(self) -> int:
+        """Outputs per series along the members' axis: K, or 2·K with ``stem_head``."""
+        return self.n_members * (1 if self.stem_head is None else 2)
 
     def member_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, L), shared by the members, or (B, K, C, L), one input per member
@@ -249,9 +271,15 @@ class LiquidS4Network(nn.Module):
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Each member's stem and encoder: x as in :meth:`member_inputs` -> (B, K·H, L)."""
+        return self._encode_with_stem(x, lengths)[0]
+
+    def _encode_with_stem(
+        self, x: torch.Tensor, lengths: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`encode` and the front end's output (B, K·S, L), or None without one."""
         x = self.member_inputs(x)  # (B, K·C, L)
         stem = None if self.stem is None else self.stem(x, lengths)
-        return self.encoder(self.encoder_inputs(x, stem))
+        return self.encoder(self.encoder_inputs(x, stem)), stem
 
     def split_gaps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(values, gaps)`` of an input: with ``irregular``, the last channel of x
@@ -272,13 +300,27 @@ class LiquidS4Network(nn.Module):
     def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Per-step features of shape (B, K·H, L) before pooling (x as in :meth:`encode`,
         with the gaps as its last channel when ``irregular``)."""
+        return self._features_with_stem(x, lengths)[0]
+
+    def _features_with_stem(
+        self, x: torch.Tensor, lengths: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`features` and the front end's output (B, K·S, L), or None without one."""
         x, gaps = self.split_gaps(x)
-        h = self.encode(x, lengths)  # (B, K·H, L)
+        h, stem = self._encode_with_stem(x, lengths)  # (B, K·H, L)
         if lengths is not None:
             h = h * length_mask(lengths, x.shape[-1])[:, None, :]
         for block in self.blocks:
             h = block(h, lengths, gaps)
-        return self.final_norm(h, lengths)
+        return self.final_norm(h, lengths), stem
+
+    @staticmethod
+    def _valid_mean(h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """Mean of (B, F, L) over each series' valid steps -> (B, F)."""
+        if lengths is None:
+            return h.mean(-1)
+        valid = length_mask(lengths, h.shape[-1])[:, None, :].to(h.dtype)
+        return (h * valid).sum(-1) / lengths.clamp(min=1)[:, None].to(h.dtype)
 
     def pool(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """Masked pooling of (B, K·H, L) over each series' valid steps -> (B, K·H) (or
@@ -292,11 +334,7 @@ class LiquidS4Network(nn.Module):
         pooled = []
         valid = None if lengths is None else length_mask(lengths, length)[:, None, :]
         if self.pooling in ("mean", "mean+max"):
-            if valid is None:
-                pooled.append(h.mean(-1))
-            else:
-                count = lengths.clamp(min=1)[:, None].to(h.dtype)
-                pooled.append((h * valid.to(h.dtype)).sum(-1) / count)
+            pooled.append(self._valid_mean(h, lengths))
         if self.pooling in ("max", "mean+max"):
             masked = h if valid is None else h.masked_fill(~valid, float("-inf"))
             pooled.append(masked.amax(-1))
@@ -317,8 +355,19 @@ class LiquidS4Network(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map x (B, C, L) or (B, K, C, L) and optional lengths (B,) to outputs (B, d_output)
-        (one member) or (B, K, d_output)."""
-        return self.head_outputs(self.embed(x, lengths))
+        (one member) or (B, K, d_output); with ``stem_head``, (B, 2·K, d_output)."""
+        h, stem = self._features_with_stem(x, lengths)
+        outputs = self.head_outputs(self.pool(h, lengths))
+        if self.stem_head is None:
+            return outputs
+        return self._with_stem_heads(outputs, self._valid_mean(stem, lengths))
+
+    def _with_stem_heads(self, outputs: torch.Tensor, stem_means: torch.Tensor) -> torch.Tensor:
+        """The members' outputs (B, d_output) or (B, K, d_output) followed by the front-end
+        heads' on the front end's means (B, K·S) -> (B, 2·K, d_output)."""
+        members = outputs.view(outputs.shape[0], self.n_members, -1)
+        stem_outputs = self.stem_head(stem_means).unflatten(1, (self.n_members, -1))
+        return torch.cat([members, stem_outputs], dim=1)
 
     def member(self, index: int) -> LiquidS4Network:
         """Member ``index`` of the ensemble as a network of its own (a copy of its weights)."""
@@ -348,6 +397,8 @@ class LiquidS4Network(nn.Module):
         }
         if self.stem is not None:
             state["stem"] = self.stem.initial_state(batch_size)
+        if self.stem_head is not None:  # the front end's running sum over the steps seen
+            state["stem_sum"] = zeros.new_zeros(batch_size, self.n_members * self.stem.channels)
         return state
 
     def step(self, x_t: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
@@ -375,4 +426,8 @@ class LiquidS4Network(nn.Module):
             members = [p.unflatten(1, (self.n_members, -1)) for p in (total / count, largest)]
             pooled = torch.cat(members, dim=2).flatten(1)
         new_state.update(blocks=block_states, sum=total, max=largest, count=count)
-        return self.head_outputs(pooled), new_state
+        outputs = self.head_outputs(pooled)
+        if self.stem_head is not None:
+            new_state["stem_sum"] = state["stem_sum"] + stem
+            outputs = self._with_stem_heads(outputs, new_state["stem_sum"] / count)
+        return outputs, new_state

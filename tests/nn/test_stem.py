@@ -151,3 +151,91 @@ def test_windows_times_weights_is_conv1d(groups):
     expected = torch.autograd.grad((reference * reference.detach()).sum(), (x, weight))
     for got, want in zip(grads, expected, strict=True):
         torch.testing.assert_close(got, want)
+
+
+def stem_head_reference(net, x, lengths):
+    """The front-end heads' outputs from the stem's float64 loop: member k's head applied
+    to the mean of its stem channels over the series alone (cut at its length)."""
+    weight = net.stem_head.weight.detach().numpy()  # (K·d, S)
+    bias = net.stem_head.bias.detach().numpy()
+    out = np.zeros((x.shape[0], net.n_members, net.d_output))
+    channels = net.stem.channels
+    for b, n in enumerate(lengths.tolist()):
+        series = x[b : b + 1, :, :n].repeat(1, net.n_members, 1)
+        stem = stem_reference(net.stem, series)[0]  # (K·S, n)
+        for k in range(net.n_members):
+            mean = stem[k * channels : (k + 1) * channels].mean(-1)
+            rows = slice(k * net.d_output, (k + 1) * net.d_output)
+            out[b, k] = weight[rows] @ mean + bias[rows]
+    return out
+
+
+def randomised_network_with_stem_head(n_members, bidirectional, seed=3):
+    torch.manual_seed(seed)
+    net = LiquidS4Network(
+        2, 3, d_model=6, n_layers=1, d_state=4, stem_channels=5, stem_head=True,
+        n_members=n_members, bidirectional=bidirectional,
+    ).double()  # fmt: skip
+    stem = randomised_stem(2, 5, n_members, causal=not bidirectional, seed=seed)
+    net.stem.load_state_dict(stem.state_dict())
+    return net.eval()
+
+
+@pytest.mark.parametrize("n_members", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_stem_head_outputs_follow_the_members_and_match_a_float64_loop(n_members, bidirectional):
+    """With ``stem_head`` the output is (B, 2·K, d): the members' heads, unchanged, then a
+    linear head per member on its stem's mean over the valid steps (the float64 loop)."""
+    net = randomised_network_with_stem_head(n_members, bidirectional)
+    x, lengths = random_input((3, 2, 11), seed=5), torch.tensor([11, 6, 8])
+    plain = LiquidS4Network(**{**net.config, "stem_head": False}, n_members=n_members).double()
+    plain.load_state_dict(
+        {k: v for k, v in net.state_dict().items() if not k.startswith("stem_head.")}
+    )
+    plain.eval()
+    with torch.no_grad():
+        out = net(x, lengths)
+        members = plain(x, lengths).view(3, n_members, 3)
+    assert net.n_heads == 2 * n_members
+    assert out.shape == (3, 2 * n_members, 3)
+    torch.testing.assert_close(out[:, :n_members], members, rtol=1e-12, atol=1e-12)
+    expected = torch.from_numpy(stem_head_reference(net, x, lengths))
+    torch.testing.assert_close(out[:, n_members:], expected, rtol=1e-9, atol=1e-10)
+    with torch.no_grad():  # padding past a length changes nothing
+        padded = x.clone()
+        padded[1, :, 6:] = random_input((2, 5), seed=8)
+        torch.testing.assert_close(net(padded, lengths), out, rtol=1e-12, atol=1e-12)
+        for k in range(n_members):  # each member alone keeps its front-end head
+            single = net.member(k)(x, lengths)
+            torch.testing.assert_close(single[:, 0], out[:, k], rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(single[:, 1], out[:, n_members + k], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_members", [1, 2])
+def test_stem_head_streams_like_forward_and_never_looks_ahead(n_members):
+    net = randomised_network_with_stem_head(n_members, bidirectional=False)
+    x = random_input((3, 2, 10), seed=6)
+    with torch.no_grad():
+        state = net.initial_state(3)
+        for t in range(x.shape[-1]):
+            step, state = net.step(x[:, :, t], state)
+            torch.testing.assert_close(step, net(x[:, :, : t + 1]), rtol=1e-9, atol=1e-10)
+
+
+def test_stem_head_gradients_reach_the_stem_and_match_finite_differences():
+    net = randomised_network_with_stem_head(1, bidirectional=True).train()
+    x = random_input((3, 2, 9), seed=7)
+    lengths = torch.tensor([9, 5, 7])
+    net(x, lengths)[:, 1].sum().backward()  # the front-end head's output alone
+    assert net.stem.convs[0].weight.grad.abs().sum() > 0
+    assert net.head.weight.grad is None or not net.head.weight.grad.any()
+    net.eval()
+    x.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda v: net(v, lengths), (x,))
+
+
+def test_stem_head_is_validated():
+    with pytest.raises(ValueError, match="stem_channels > 0"):
+        LiquidS4Network(2, 3, stem_head=True)
+    with pytest.raises(ValueError, match="stem_head must be a bool"):
+        LiquidS4Network(2, 3, stem_channels=4, stem_head=1)
