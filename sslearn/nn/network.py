@@ -147,7 +147,7 @@ class LiquidS4Network(nn.Module):
         has shape (B, 2·K, d_output), the K members' heads then the K front-end heads, and
         the estimators combine them as an ensemble of 2·K. In a joint network the SSM
         blocks fit the training set first and leave the front end's features little to
-        learn from; its own loss keeps them learning (``docs/liquid_s4.md``). Takes
+        learn from; its own loss keeps them learning (``benchmarks/RESULTS.md`` §3). Takes
         ``stem_channels > 0``.
     irregular : bool, default=False
         Irregular sampling: the inputs carry one more channel, the last, holding the gaps
