@@ -654,8 +654,8 @@ default=None
             ``n_estimators > 1`` the members' features are concatenated member after member:
             columns ``k * f`` to ``(k + 1) * f - 1`` belong to member ``k``, with ``f`` the
             features of one member. With ``stem_head`` (the classifier's default) they are
-            the input of the SSM heads only: the predictions also average the front-end
-            heads (see :meth:`_member_outputs`' last ``n_estimators`` outputs).
+            the input of the SSM heads only: the predictions also average in the heads on
+            the front end's mean output.
 
         Examples
         --------
