@@ -40,7 +40,11 @@ Variants (``--runs '[["base", {}], ["stem_gap", {"dt_range": [0.01, 1.0]}]]'``):
     The built front end with a second head on its output's mean over valid steps, trained
     by its own loss beside the network's head (as a two-member ensemble: the losses are
     summed, the predictions averaged), so the convolutional features keep learning after
-    the SSM blocks fit the training set.
+    the SSM blocks fit the training set. Screened here first; now the estimators'
+    ``stem_head=True`` (the classifier's default), which this variant sets.
+
+Every variant but ``base`` and ``stem_aux`` runs with ``stem_head=False`` unless its
+params say otherwise: they were screened against the network without the head.
 ``fcn_ens``
     The built network beside the FCN of ``fcn`` (128, 256, 128 channels, centred), each
     with its own head and loss, trained together as a two-member ensemble (the losses
@@ -94,11 +98,8 @@ ENCODER_STARTS = {"stem_zero": True, "stem_rawinit": False}
 POOLED_STEMS = {"stem_pool": ("mean",), "stem_poolmax": ("mean", "max")}
 
 
-def masked_mean(h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-    """Mean of (B, C, L) over each series' valid steps (padding is zero) -> (B, C)."""
-    if lengths is None:
-        return h.mean(-1)
-    return h.sum(-1) / lengths.clamp(min=1)[:, None].to(h.dtype)
+# mean of (B, C, L) over each series' valid steps -> (B, C), as the network's own pooling
+masked_mean = LiquidS4Network._valid_mean
 
 
 class ConvStem(nn.Module):
@@ -249,42 +250,6 @@ def with_pooled_stem(estimator: type, poolings: tuple[str, ...]) -> type:
     return Screened
 
 
-class AuxHeadNetwork(LiquidS4Network):
-    """The built network (one member) with a second head on its stem's pooled output.
-
-    Training mode returns both heads' outputs (B, 2, d_output), which the estimators' loss
-    sums like an ensemble's; evaluation mode returns ``combine`` of them (B, d_output).
-    """
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        captured = []
-        handle = self.stem.register_forward_hook(lambda _m, _i, out: captured.append(out))
-        try:
-            main = self.head_outputs(self.embed(x, lengths))
-        finally:
-            handle.remove()
-        aux = self.aux_head(masked_mean(captured[0], lengths))
-        both = torch.stack([main, aux], 1)
-        return both if self.training else self.combine(both)
-
-
-def with_aux_head(estimator: type) -> type:
-    """A subclass of ``estimator`` whose network is an :class:`AuxHeadNetwork`."""
-
-    class Screened(estimator):
-        def _make_network(self, n_inputs, n_outputs):
-            network = super()._make_network(n_inputs, n_outputs)
-            if network.stem is None or network.n_members != 1:
-                raise ValueError("the variant takes stem_channels > 0 and n_estimators=1")
-            network.__class__ = AuxHeadNetwork
-            network.aux_head = GroupedLinear(network.stem.channels, n_outputs)
-            network.combine = self._combine_members
-            return network
-
-    Screened.__name__ = estimator.__name__
-    return Screened
-
-
 class HybridNetwork(LiquidS4Network):
     """The built network (one member) and an FCN of its own, two heads, one ensemble."""
 
@@ -318,16 +283,15 @@ def fit_one(variant: str, params: dict, name: str, seed: int) -> dict:
     estimator = LiquidS4Classifier if task == "classification" else LiquidS4Regressor
     if variant in ENCODER_STARTS:
         estimator = with_encoder_init(estimator, ENCODER_STARTS[variant])
-    elif variant == "stem_aux":
-        estimator = with_aux_head(estimator)
     elif variant == "fcn_ens":
         estimator = with_fcn_member(estimator)
     elif variant in POOLED_STEMS:
         estimator = with_pooled_stem(estimator, POOLED_STEMS[variant])
-    elif VARIANTS[variant] is not None:
+    elif VARIANTS.get(variant) is not None:  # None: base, stem_aux (estimator parameters)
         estimator = with_stem(estimator, VARIANTS[variant])
     X_train, y_train, X_test, y_test = load(name)
-    model = estimator(**params, random_state=seed)
+    head = {"stem_aux": {"stem_head": True}, "base": {}}.get(variant, {"stem_head": False})
+    model = estimator(**{**head, **params}, random_state=seed)
     start = time.perf_counter()
     row = {"variant": variant, "params": params, "dataset": name, "seed": seed}
     try:

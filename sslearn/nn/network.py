@@ -356,10 +356,10 @@ class LiquidS4Network(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map x (B, C, L) or (B, K, C, L) and optional lengths (B,) to outputs (B, d_output)
         (one member) or (B, K, d_output); with ``stem_head``, (B, 2·K, d_output)."""
-        h, stem = self._features_with_stem(x, lengths)
-        outputs = self.head_outputs(self.pool(h, lengths))
         if self.stem_head is None:
-            return outputs
+            return self.head_outputs(self.embed(x, lengths))
+        h, stem = self._features_with_stem(x, lengths)  # the front end's output, once
+        outputs = self.head_outputs(self.pool(h, lengths))
         return self._with_stem_heads(outputs, self._valid_mean(stem, lengths))
 
     def _with_stem_heads(self, outputs: torch.Tensor, stem_means: torch.Tensor) -> torch.Tensor:
