@@ -52,6 +52,13 @@ ISSUE_START='{"liquid_kernel": null, "pooling": "mean", "augment": null, "max_ep
 # the grid selected on validation under the published protocol (SCP1 since 2026-12-04)
 PROTOCOL_GRID='[{}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30}, {"n_estimators": 3}, {"augment": null, "max_epochs": 200, "n_iter_no_change": 30, "n_estimators": 3}]'
 
+# today's defaults against the issue's starting ones, seeds 0 and 1, one process alone on
+# the GPU (fit seconds comparable); $1: the default time limit (LIMIT_TIMING overrides it)
+fit_time_alone() {
+  timeout "${LIMIT_TIMING:-$1}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
+    --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
+}
+
 if [ "${1:-screen}" = screen ]; then
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
     --baselines-out "$out/baselines.json" --out "$out/baselines_run.json" >"$out/baselines.log" 2>&1 &
@@ -183,8 +190,7 @@ elif [ "$1" = knobs ]; then
 elif [ "$1" = confirm ]; then
   # today's defaults against the issue's starting ones, one process alone on the GPU, seeds
   # 0 and 1; then SCP1 and SCP2 under the published protocol with the grid
-  timeout "${LIMIT_TIMING:-260}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
-    --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
+  fit_time_alone 260
   timeout "${LIMIT_PROTOCOL:-240}" python3 benchmarks/bench_uea_protocol.py --workers 1 \
     --out "$out/uea_confirm.json" --grid "$PROTOCOL_GRID" >"$out/uea_confirm.log" 2>&1
 elif [ "$1" = confirm2 ]; then
@@ -192,8 +198,7 @@ elif [ "$1" = confirm2 ]; then
   # the GPU; then, sharing it: SCP2 under the published protocol, the CUDA tests, and two
   # screens of the encoder's start beside the front end (screen_front_end.py stem_zero,
   # stem_rawinit), one JSON line per fit
-  timeout "${LIMIT_TIMING:-260}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
-    --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
+  fit_time_alone 260
   rest=${LIMIT_REST:-280}
   timeout "$rest" python3 benchmarks/bench_uea_protocol.py --workers 1 \
     --datasets SelfRegulationSCP2 --out "$out/uea_scp2.json" --grid "$PROTOCOL_GRID" \
@@ -210,8 +215,7 @@ elif [ "$1" = confirm2 ]; then
   done
   wait
 elif [ "$1" = confirm3 ]; then
-  timeout "${LIMIT_TIMING:-240}" python3 $acc --seeds 0 1 --workers 1 --out "$out/confirm.json" \
-    --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
+  fit_time_alone 240
   rest=${LIMIT_REST:-270}
   timeout "$rest" python3 benchmarks/bench_uea_protocol.py --workers 4 \
     --out "$out/uea_confirm.json" --grid "$PROTOCOL_GRID" >"$out/uea_confirm.log" 2>&1 &
