@@ -20,6 +20,9 @@
 #                                                 tests and two encoder starts, sharing the GPU
 #   bash benchmarks/device_accuracy.sh confirm3 # the fit-time check; then, sharing the GPU, the
 #                                                 protocol grid on both sets and the CUDA tests
+#   bash benchmarks/device_accuracy.sh confirm4 # the built default over the developer set, 3 seeds,
+#                                                 MiniRocket and 1-NN in the same run; the protocol
+#                                                 grid on SCP1 and SCP2; the whole CUDA suite
 #   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
 #                                                 network (screen_front_end.py); the CUDA tests
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
@@ -222,6 +225,17 @@ elif [ "$1" = confirm3 ]; then
   timeout "$rest" python3 -m pytest -q -m cuda -p no:cacheprovider tests/nn/test_stem.py \
     tests/test_classifier.py tests/test_recipe.py tests/test_stream.py tests/test_embed.py \
     tests/training >"$out/cuda_tests.log" 2>&1 &
+  wait
+elif [ "$1" = confirm4 ]; then
+  # four processes sharing the GPU (accuracy only: fit seconds come from confirm3's lone run)
+  timeout "$limit" python3 $acc --seeds 0 1 2 --workers 4 --config '{}' \
+    --baselines-out "$out/baselines.json" --out "$out/default3.json" >"$out/default3.log" 2>&1 &
+  for dataset in SelfRegulationSCP1 SelfRegulationSCP2; do
+    timeout "$limit" python3 benchmarks/bench_uea_protocol.py --workers 5 --datasets $dataset \
+      --out "$out/uea_$dataset.json" --grid "$PROTOCOL_GRID" >"$out/uea_$dataset.log" 2>&1 &
+  done
+  timeout "$limit" python3 -m pytest -q tests -m cuda -p no:cacheprovider \
+    >"$out/cuda_tests.log" 2>&1 &
   wait
 elif [ "$1" = hybrid ]; then
   # one process per (variant, seed) sharing the GPU, the sets furthest behind MiniRocket first
