@@ -358,4 +358,4 @@ else
     --out "$out/liquid_tasks.json" >"$out/liquid_tasks.log" 2>&1 &
   wait
 fi
-for f in "$out"/*.log; do echo "== $f"; tail -c 2500 "$f"; done
+for f in "$out"/*.log; do [ -e "$f" ] || continue; echo "== $f"; tail -c 2500 "$f"; done
