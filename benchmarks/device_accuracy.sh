@@ -25,6 +25,8 @@
 #                                                 grid on SCP1 and SCP2; the whole CUDA suite
 #   bash benchmarks/device_accuracy.sh liquid4  # every liquid kernel in the final recipe (front end,
 #                                                 front-end head), the developer set, 3 seeds
+#   bash benchmarks/device_accuracy.sh stemwidth # wider front ends (96, 128 channels) in the final
+#                                                 recipe, the developer set, 3 seeds
 #   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
 #                                                 network (screen_front_end.py); the CUDA tests
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
@@ -239,19 +241,21 @@ elif [ "$1" = confirm4 ]; then
   timeout "$limit" python3 -m pytest -q tests -m cuda -p no:cacheprovider \
     >"$out/cuda_tests.log" 2>&1 &
   wait
-elif [ "$1" = liquid4 ]; then
-  # one screen process per (kernel, seed) sharing the GPU, each a JSON line per fit (a fit
+elif [ "$1" = liquid4 ] || [ "$1" = stemwidth ]; then
+  # one screen process per (setting, seed) sharing the GPU, each a JSON line per fit (a fit
   # cut by the limit loses only itself); the long simulated recordings last
-  for run in 'kb={}' 'none={"liquid_kernel": null}' 'pb={"liquid_kernel": "pb"}' \
-    'exact={"liquid_kernel": "exact"}' 'kb3={"liquid_degree": 3}' \
-    'pb3={"liquid_kernel": "pb", "liquid_degree": 3}'; do
+  runs=(kb='{}' none='{"liquid_kernel": null}' pb='{"liquid_kernel": "pb"}'
+    exact='{"liquid_kernel": "exact"}' kb3='{"liquid_degree": 3}'
+    pb3='{"liquid_kernel": "pb", "liquid_degree": 3}')
+  [ "$1" = stemwidth ] && runs=(stem96='{"stem_channels": 96}' stem128='{"stem_channels": 128}')
+  for run in "${runs[@]}"; do
     name=${run%%=*} params=${run#*=}
     for seed in 0 1 2; do
-      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/liquid_$name.jsonl" \
+      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/$1_$name.jsonl" \
         --seeds $seed --runs "[[\"base\", $params]]" --datasets OSULeaf EyesOpenShut \
         SelfRegulationSCP1 ArrowHead PickupGestureWiimoteZ Tecator CardanoSentiment GunPoint \
         JapaneseVowels BasicMotions ItalyPowerDemand VitalSigns-rhythm VitalSigns-HR-RR \
-        >"$out/liquid_$name-$seed.log" 2>&1 &
+        >"$out/$1_$name-$seed.log" 2>&1 &
     done
   done
   wait
