@@ -93,11 +93,9 @@ def accuracy_results() -> dict[str, dict[str, dict]]:
 @functools.cache
 def fit_seconds() -> dict[str, dict[str, float]]:
     """``"first defaults"`` / ``"defaults"`` -> dataset -> the faster fit of seeds 0 and 1."""
-    run = json.loads(FIT_TIME.read_text(encoding="utf-8"))
-    first, today = (
-        run["configs"][0]["results"],
-        next(c["results"] for c in run["configs"] if c["config"] == {}),
-    )
+    configs = json.loads(FIT_TIME.read_text(encoding="utf-8"))["configs"]
+    first = configs[0]["results"]  # the first defaults, spelled out
+    today = next(config["results"] for config in configs if config["config"] == {})
     return {
         label: {name: min(result["fit_seconds"]) for name, result in results.items()}
         for label, results in (("first defaults", first), ("defaults", today))
@@ -105,6 +103,7 @@ def fit_seconds() -> dict[str, dict[str, float]]:
 
 
 def fit_time_table() -> str:
+    """Fit seconds of the first defaults and today's per dataset, with their ratio."""
     times = fit_seconds()
     lines = [
         "| dataset | first defaults (s) | defaults (s) | ratio |",
