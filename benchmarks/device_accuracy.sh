@@ -28,6 +28,8 @@
 #   bash benchmarks/device_accuracy.sh stemwidth # wider front ends (96, 128 channels) in the final
 #                                                 recipe, the developer set, 3 seeds; the
 #                                                 regressor with max pooling
+#   bash benchmarks/device_accuracy.sh regmax   # the regressor with max pooling and with its defaults,
+#                                                 the regression sets, 3 seeds
 #   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
 #                                                 network (screen_front_end.py); the CUDA tests
 #   bash benchmarks/device_accuracy.sh depth    # the regressor with two blocks; the classifier with one, or wider
@@ -242,6 +244,17 @@ elif [ "$1" = confirm4 ]; then
   timeout "$limit" python3 -m pytest -q tests -m cuda -p no:cacheprovider \
     >"$out/cuda_tests.log" 2>&1 &
   wait
+elif [ "$1" = regmax ]; then
+  # the regressor with max pooling beside its defaults, the regression sets, one process each
+  for seed in 0 1 2; do
+    for run in 'max={"pooling": "max"}' 'mean={}'; do
+      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/regmax_${run%%=*}.jsonl" \
+        --seeds $seed --runs "[[\"base\", ${run#*=}]]" --datasets VitalSigns-HR-RR Tecator \
+        CardanoSentiment >"$out/regmax_${run%%=*}-$seed.log" 2>&1 &
+    done
+  done
+  wait
+  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
 elif [ "$1" = liquid4 ] || [ "$1" = stemwidth ]; then
   # one screen process per (setting, seed) sharing the GPU, each a JSON line per fit (a fit
   # cut by the limit loses only itself); the long simulated recordings last
