@@ -26,8 +26,7 @@
 #   bash benchmarks/device_accuracy.sh liquid4  # every liquid kernel in the final recipe (front end,
 #                                                 front-end head), the developer set, 3 seeds
 #   bash benchmarks/device_accuracy.sh stemwidth # wider front ends (96, 128 channels) in the final
-#                                                 recipe, the developer set, 3 seeds; the
-#                                                 regressor with max pooling
+#                                                 recipe, the developer set, 3 seeds
 #   bash benchmarks/device_accuracy.sh regmax   # the regressor with max pooling and with its defaults,
 #                                                 the regression sets, 3 seeds
 #   bash benchmarks/device_accuracy.sh hybrid   # the FCN as a second ensemble member or head beside the
@@ -272,14 +271,6 @@ elif [ "$1" = liquid4 ] || [ "$1" = stemwidth ]; then
         >"$out/$1_$name-$seed.log" 2>&1 &
     done
   done
-  if [ "$1" = stemwidth ]; then
-    # the regressor with max pooling (Tecator 0.69 against 0.83 on the CPU; the rates unmeasured)
-    for seed in 0 1 2; do
-      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/regmax.jsonl" \
-        --seeds $seed --runs '[["base", {"pooling": "max"}]]' --datasets Tecator \
-        CardanoSentiment VitalSigns-HR-RR >"$out/regmax-$seed.log" 2>&1 &
-    done
-  fi
   wait
   (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
 elif [ "$1" = hybrid ]; then
