@@ -258,7 +258,7 @@ class BaseLiquidS4(BaseEstimator):
     def _n_heads(self) -> int:
         """Outputs per series of the fitted network along its members' axis: the ensemble's
         members, and with ``stem_head`` their front ends' heads (1: a (B, n_outputs) output)."""
-        return getattr(self.network_, "n_heads", self.n_estimators)
+        return self.network_.n_heads
 
     def _combine_members(self, outputs: torch.Tensor) -> torch.Tensor:
         """One output per series from an ensemble's (B, K, n_outputs) (the members' mean)."""

@@ -315,12 +315,16 @@ class LiquidS4Network(nn.Module):
         return self.final_norm(h, lengths), stem
 
     @staticmethod
-    def _valid_mean(h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """Mean of (B, F, L) over each series' valid steps -> (B, F)."""
+    def _valid_mean(
+        h: torch.Tensor, lengths: torch.Tensor | None, valid: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean of (B, F, L) over each series' valid steps -> (B, F); ``valid`` is the
+        (B, 1, L) mask of ``lengths`` when the caller has it already."""
         if lengths is None:
             return h.mean(-1)
-        valid = length_mask(lengths, h.shape[-1])[:, None, :].to(h.dtype)
-        return (h * valid).sum(-1) / lengths.clamp(min=1)[:, None].to(h.dtype)
+        if valid is None:
+            valid = length_mask(lengths, h.shape[-1])[:, None, :]
+        return (h * valid.to(h.dtype)).sum(-1) / lengths.clamp(min=1)[:, None].to(h.dtype)
 
     def pool(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """Masked pooling of (B, K·H, L) over each series' valid steps -> (B, K·H) (or
@@ -334,7 +338,7 @@ class LiquidS4Network(nn.Module):
         pooled = []
         valid = None if lengths is None else length_mask(lengths, length)[:, None, :]
         if self.pooling in ("mean", "mean+max"):
-            pooled.append(self._valid_mean(h, lengths))
+            pooled.append(self._valid_mean(h, lengths, valid))
         if self.pooling in ("max", "mean+max"):
             masked = h if valid is None else h.masked_fill(~valid, float("-inf"))
             pooled.append(masked.amax(-1))
