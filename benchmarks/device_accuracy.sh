@@ -68,6 +68,32 @@ fit_time_alone() {
     --baselines-in "$base" --sweep "$ISSUE_START" '{}' >"$out/confirm.log" 2>&1
 }
 
+# the developer set for the screens, the sets furthest behind MiniRocket first and the long
+# simulated recordings last (a fit cut by the time limit loses only itself)
+DEV_SET=(OSULeaf EyesOpenShut SelfRegulationSCP1 ArrowHead PickupGestureWiimoteZ Tecator
+  CardanoSentiment GunPoint JapaneseVowels BasicMotions ItalyPowerDemand VitalSigns-rhythm
+  VitalSigns-HR-RR)
+
+# one screen_front_end.py process per seed (0, 1, 2) in the background, sharing the GPU, a
+# JSON line per fit in $out/$1.jsonl; $2: the variant, $3: its parameters (JSON), then the
+# datasets (default: DEV_SET)
+screen_seeds() {
+  local name=$1 variant=$2 params=$3 seed
+  shift 3
+  local datasets=("$@")
+  [ ${#datasets[@]} -gt 0 ] || datasets=("${DEV_SET[@]}")
+  for seed in 0 1 2; do
+    timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/$name.jsonl" \
+      --seeds $seed --runs "[[\"$variant\", $params]]" --datasets "${datasets[@]}" \
+      >"$out/$name-$seed.log" 2>&1 &
+  done
+}
+
+# few files come back from the device: the per-process logs as one archive
+archive_logs() {
+  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
+}
+
 if [ "${1:-screen}" = screen ]; then
   timeout "$limit" python3 $acc --seeds 0 1 2 --workers 3 --sweep '{"max_epochs": 1}' \
     --baselines-out "$out/baselines.json" --out "$out/baselines_run.json" >"$out/baselines.log" 2>&1 &
@@ -244,51 +270,31 @@ elif [ "$1" = confirm4 ]; then
     >"$out/cuda_tests.log" 2>&1 &
   wait
 elif [ "$1" = regmax ]; then
-  # the regressor with max pooling beside its defaults, the regression sets, one process each
-  for seed in 0 1 2; do
-    for run in 'max={"pooling": "max"}' 'mean={}'; do
-      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/regmax_${run%%=*}.jsonl" \
-        --seeds $seed --runs "[[\"base\", ${run#*=}]]" --datasets VitalSigns-HR-RR Tecator \
-        CardanoSentiment >"$out/regmax_${run%%=*}-$seed.log" 2>&1 &
-    done
-  done
+  # the regressor with max pooling beside its defaults, the regression sets
+  screen_seeds regmax_max base '{"pooling": "max"}' VitalSigns-HR-RR Tecator CardanoSentiment
+  screen_seeds regmax_mean base '{}' VitalSigns-HR-RR Tecator CardanoSentiment
   wait
-  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
+  archive_logs
 elif [ "$1" = liquid4 ] || [ "$1" = stemwidth ]; then
-  # one screen process per (setting, seed) sharing the GPU, each a JSON line per fit (a fit
-  # cut by the limit loses only itself); the long simulated recordings last
+  # one screen process per (setting, seed) sharing the GPU
   runs=(kb='{}' none='{"liquid_kernel": null}' pb='{"liquid_kernel": "pb"}'
     exact='{"liquid_kernel": "exact"}' kb3='{"liquid_degree": 3}'
     pb3='{"liquid_kernel": "pb", "liquid_degree": 3}')
   [ "$1" = stemwidth ] && runs=(stem96='{"stem_channels": 96}' stem128='{"stem_channels": 128}')
   for run in "${runs[@]}"; do
-    name=${run%%=*} params=${run#*=}
-    for seed in 0 1 2; do
-      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/$1_$name.jsonl" \
-        --seeds $seed --runs "[[\"base\", $params]]" --datasets OSULeaf EyesOpenShut \
-        SelfRegulationSCP1 ArrowHead PickupGestureWiimoteZ Tecator CardanoSentiment GunPoint \
-        JapaneseVowels BasicMotions ItalyPowerDemand VitalSigns-rhythm VitalSigns-HR-RR \
-        >"$out/$1_$name-$seed.log" 2>&1 &
-    done
+    screen_seeds "$1_${run%%=*}" base "${run#*=}"
   done
   wait
-  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
+  archive_logs
 elif [ "$1" = hybrid ]; then
-  # one process per (variant, seed) sharing the GPU, the sets furthest behind MiniRocket first
+  # one process per (variant, seed) sharing the GPU with the CUDA tests
   timeout "$limit" python3 -m pytest -q tests -m cuda -p no:cacheprovider \
     >"$out/cuda_tests.log" 2>&1 &
   for variant in ${VARIANTS:-base stem_aux fcn_ens fcn}; do
-    for seed in 0 1 2; do
-      timeout "$limit" python3 benchmarks/screen_front_end.py --out "$out/$variant.jsonl" \
-        --seeds $seed --runs "[[\"$variant\", {}]]" --datasets OSULeaf EyesOpenShut \
-        SelfRegulationSCP1 ArrowHead PickupGestureWiimoteZ Tecator CardanoSentiment GunPoint \
-        JapaneseVowels BasicMotions ItalyPowerDemand VitalSigns-rhythm VitalSigns-HR-RR \
-        >"$out/$variant-$seed.log" 2>&1 &
-    done
+    screen_seeds "$variant" "$variant" '{}'
   done
   wait
-  # few files come back from the device: the per-process logs as one archive
-  (cd "$out" && tar czf screen_logs.tgz ./*-[0-9].log && rm ./*-[0-9].log)
+  archive_logs
 elif [ "$1" = depth ]; then
   # depth and width after the classifier's move to two blocks, one process alone on the GPU
   timeout 80 python3 $acc --seeds 0 1 2 --workers 1 --out "$out/depth_reg.json" \
